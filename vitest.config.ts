@@ -1,0 +1,21 @@
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+// Tests run inside workerd with the real wrangler.toml; secrets are test-only values.
+export default defineConfig({
+	plugins: [
+		cloudflareTest({
+			wrangler: { configPath: "./wrangler.toml" },
+			miniflare: {
+				bindings: {
+					SHOPIFY_DEMO_SECRET: "test-shopify-secret",
+					OPS_TOKEN: "test-ops-token",
+				},
+			},
+		}),
+	],
+	test: {
+		include: ["test/**/*.test.ts"],
+		testTimeout: 30_000,
+	},
+});
