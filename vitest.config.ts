@@ -9,7 +9,7 @@ export default defineConfig({
 			miniflare: {
 				bindings: {
 					SHOPIFY_DEMO_SECRET: "test-shopify-secret",
-					OPS_TOKEN: "test-ops-token",
+					OPS_TOKEN: "test-ops-token-0123456789",
 				},
 			},
 		}),
