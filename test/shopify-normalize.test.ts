@@ -228,6 +228,15 @@ describe("orders/updated with a partial refund", () => {
 		]);
 	});
 
+	it("restocks before shipment only for cancel, not for no_restock or legacy_restock", () => {
+		const body = edited(orderUpdated, (o) => {
+			o.refunds[0].refund_line_items[0].restock_type = "no_restock";
+			o.refunds[0].refund_line_items[1].restock_type = "legacy_restock";
+		});
+		const lines = order("orders/updated", body).refunds[0]?.lines;
+		expect(lines?.map((line) => line.restockBeforeShipment)).toEqual([false, false]);
+	});
+
 	it("uses the original totals when the payload predates current_*", () => {
 		const body = edited(orderUpdated, (o) => {
 			for (const key of ["current_subtotal_price", "current_total_price"]) {

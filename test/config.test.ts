@@ -1,0 +1,34 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../worker/config";
+import type { Env } from "../worker/env";
+
+const base = {
+	CONNECTIONS: [{ id: "shopify-main", channel: "shopify", secret: "SHOPIFY_MAIN_SECRET" }],
+	STOREFRONT_ORIGINS: ["https://shop.example.com"],
+	OPS_TOKEN: "a-long-enough-ops-token",
+	SHOPIFY_MAIN_SECRET: "whsec",
+};
+const load = (overrides: Record<string, unknown>) => () => loadConfig({ ...base, ...overrides } as unknown as Env);
+
+describe("configuration from wrangler.toml and secrets", () => {
+	it("loads connections with their signing keys", () => {
+		const config = load({})();
+		expect(config.connections.get("shopify-main")).toMatchObject({ channel: "shopify", signingKey: "whsec" });
+		expect(config.storefrontOrigins.has("https://shop.example.com")).toBe(true);
+	});
+
+	it("fails with a message that names the field", () => {
+		expect(load({ CONNECTIONS: [{ id: "Shop:1", channel: "shopify", secret: "S" }] })).toThrow(/CONNECTIONS\[0\]\.id/);
+		expect(load({ CONNECTIONS: [{ id: "s", channel: "ebay", secret: "S" }] })).toThrow(/CONNECTIONS\[0\]\.channel/);
+		expect(load({ CONNECTIONS: undefined })).toThrow(/CONNECTIONS/);
+		expect(load({ STOREFRONT_ORIGINS: ["not a url"] })).toThrow(/STOREFRONT_ORIGINS\[0\]/);
+		expect(load({ OPS_TOKEN: "short" })).toThrow(/OPS_TOKEN/);
+		expect(load({ CONNECTIONS: [base.CONNECTIONS[0], base.CONNECTIONS[0]] })).toThrow(/unique/);
+	});
+
+	it("names the missing secret and how to set it", () => {
+		const attempt = load({ SHOPIFY_MAIN_SECRET: undefined });
+		expect(attempt).toThrow(ConfigError);
+		expect(attempt).toThrow(/CONNECTIONS\[0\]\.secret: secret SHOPIFY_MAIN_SECRET is not set/);
+	});
+});
