@@ -4,6 +4,10 @@ import type { SkuLedger } from "../durable-objects/sku-ledger";
 
 declare global {
 	namespace Cloudflare {
+		interface GlobalProps {
+			mainModule: typeof import("./index");
+			durableNamespaces: "OrderFlow" | "SkuLedger" | "FlowMonitor";
+		}
 		interface Env {
 			ORDER_FLOW: DurableObjectNamespace<OrderFlow>;
 			SKU_LEDGER: DurableObjectNamespace<SkuLedger>;

@@ -1,4 +1,5 @@
 import { parseShopifyChange } from "./connectors/shopify/normalize";
+import { parseShopifyJson } from "./connectors/shopify/payloads";
 import type { Env } from "./env";
 import type { InboundEvent, OrderChange } from "./model/events";
 import { orderKey } from "./model/order";
@@ -13,15 +14,16 @@ export type DeliveryResult =
 
 /** Reads a verified event with its channel's adapter. */
 export function parseChange(event: ReceivedEvent): { ok: true; change: OrderChange } | { ok: false; error: string } {
-	let body: unknown;
-	try {
-		body = JSON.parse(event.rawBody);
-	} catch (error) {
-		return { ok: false, error: `body is not JSON: ${(error as Error).message}` };
-	}
 	switch (event.channel) {
-		case "shopify":
+		case "shopify": {
+			let body: unknown;
+			try {
+				body = parseShopifyJson(event.rawBody);
+			} catch (error) {
+				return { ok: false, error: `body is not JSON: ${(error as Error).message}` };
+			}
 			return parseShopifyChange(event.topic, body, event.connection);
+		}
 		default:
 			return { ok: false, error: `no adapter for channel ${event.channel}` };
 	}

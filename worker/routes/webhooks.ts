@@ -1,5 +1,5 @@
 import type { IRequest } from "itty-router";
-import { SHOPIFY_ORDER_TOPICS } from "../connectors/shopify/topics";
+import { SHOPIFY_ORDER_TOPICS } from "../connectors/shopify/normalize";
 import { verifyShopifyHmac } from "../connectors/shopify/signature";
 import { loadConfig } from "../config";
 import type { Env } from "../env";

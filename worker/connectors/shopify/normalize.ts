@@ -13,7 +13,7 @@ import {
 } from "../../model/order";
 import { ShopifyOrder, ShopifyRefund } from "./payloads";
 
-type MoneySet = { shop_money: { amount: string; currency_code: string } };
+type MoneySet = NonNullable<ShopifyOrder["total_price_set"]>;
 type ShopifyTaxLine = ShopifyOrder["tax_lines"][number];
 type ShopifyAllocation = ShopifyOrder["line_items"][number]["discount_allocations"][number];
 
@@ -168,6 +168,7 @@ export function normalizeShopifyOrder(order: ShopifyOrder, connection: string): 
 			return {
 				channelLineId: exactId(line.admin_graphql_api_id, line.id, `${at}id`),
 				sku: line.sku?.trim() ? line.sku : null,
+				// `name` includes the variant ("Merino Crew Sweater - Oat / M"); `title` is the product's.
 				title: line.name ?? line.title,
 				quantity: line.current_quantity ?? line.quantity,
 				unitPrice: amount(line.price_set, line.price, currency, at, "price"),

@@ -19,7 +19,8 @@ const Decimal = z.string();
 
 const Timestamp = z.iso.datetime({ offset: true });
 
-const Text = z.string().nullish();
+/** Shopify sends null (and sometimes omits the key) for absent text. */
+const MaybeText = z.string().nullish();
 
 const MoneyInCurrency = z.looseObject({ amount: Decimal, currency_code: Currency });
 
@@ -43,15 +44,15 @@ const DiscountAllocation = z.looseObject({
 /** `title` exists for manual and automatic discounts, `code` for discount codes. */
 const DiscountApplication = z.looseObject({
 	type: z.string(),
-	title: Text,
-	code: Text,
-	description: Text,
+	title: MaybeText,
+	code: MaybeText,
+	description: MaybeText,
 });
 
 const DiscountCode = z.looseObject({
 	code: z.string(),
 	amount: Decimal,
-	type: Text,
+	type: MaybeText,
 });
 
 const LineItem = z.looseObject({
@@ -60,8 +61,8 @@ const LineItem = z.looseObject({
 	variant_id: Id.nullish(),
 	product_id: Id.nullish(),
 	title: z.string(),
-	name: Text,
-	sku: Text,
+	name: MaybeText,
+	sku: MaybeText,
 	quantity: z.number().int().nonnegative(),
 	/** Since API 2024-01: quantity after removals (edits and refunds). */
 	current_quantity: z.number().int().nonnegative().optional(),
@@ -77,7 +78,7 @@ const ShippingLine = z.looseObject({
 	id: Id,
 	admin_graphql_api_id: z.string().optional(),
 	title: z.string(),
-	code: Text,
+	code: MaybeText,
 	price: Decimal,
 	price_set: MoneySet.optional(),
 	tax_lines: z.array(TaxLine).default([]),
@@ -85,28 +86,28 @@ const ShippingLine = z.looseObject({
 });
 
 const Address = z.looseObject({
-	name: Text,
-	first_name: Text,
-	last_name: Text,
-	company: Text,
-	address1: Text,
-	address2: Text,
-	city: Text,
-	province: Text,
-	province_code: Text,
-	country: Text,
-	country_code: Text,
-	zip: Text,
-	phone: Text,
+	name: MaybeText,
+	first_name: MaybeText,
+	last_name: MaybeText,
+	company: MaybeText,
+	address1: MaybeText,
+	address2: MaybeText,
+	city: MaybeText,
+	province: MaybeText,
+	province_code: MaybeText,
+	country: MaybeText,
+	country_code: MaybeText,
+	zip: MaybeText,
+	phone: MaybeText,
 });
 
 const Customer = z.looseObject({
 	id: Id,
 	admin_graphql_api_id: z.string().optional(),
-	email: Text,
-	first_name: Text,
-	last_name: Text,
-	phone: Text,
+	email: MaybeText,
+	first_name: MaybeText,
+	last_name: MaybeText,
+	phone: MaybeText,
 });
 
 const RefundLineItem = z.looseObject({
@@ -116,14 +117,14 @@ const RefundLineItem = z.looseObject({
 	line_item: z.looseObject({ id: Id, admin_graphql_api_id: z.string().optional() }).optional(),
 	quantity: z.number().int().nonnegative(),
 	/** "no_restock" | "cancel" (never shipped) | "return" (shipped, came back) | "legacy_restock". */
-	restock_type: Text,
+	restock_type: MaybeText,
 	/** The REST docs show this one as a JSON number (195.66), unlike every other amount. */
 	subtotal: z.union([Decimal, z.number()]),
 	subtotal_set: MoneySet.optional(),
 });
 
 const Transaction = z.looseObject({
-	kind: Text,
+	kind: MaybeText,
 	amount: Decimal.nullish(),
 	currency: Currency.nullish(),
 });
@@ -142,16 +143,16 @@ export const ShopifyOrder = z.looseObject({
 	id: Id,
 	admin_graphql_api_id: z.string().optional(),
 	name: z.string(),
-	email: Text,
-	phone: Text,
+	email: MaybeText,
+	phone: MaybeText,
 	created_at: Timestamp,
 	updated_at: Timestamp,
 	cancelled_at: Timestamp.nullable(),
-	cancel_reason: Text,
+	cancel_reason: MaybeText,
 	/** The shop's currency; `presentment_currency` is the buyer's. */
 	currency: Currency,
-	financial_status: Text,
-	fulfillment_status: Text,
+	financial_status: MaybeText,
+	fulfillment_status: MaybeText,
 	taxes_included: z.boolean(),
 	subtotal_price: Decimal,
 	subtotal_price_set: MoneySet.optional(),
