@@ -127,3 +127,18 @@ describe("POST /webhooks/shopify/:connection", () => {
 		expect(full.rawBody).toBe(btoa(String.fromCharCode(...bytes)));
 	});
 });
+
+describe("ids beyond 2^53", () => {
+	it("routes an order and its refund, both with Shopify's 18-digit sample id, to the same order object", async () => {
+		const big = "820982911946154508"; // JSON.parse alone would read 820982911946154500
+		const sku = uniqueSku("big");
+		const created = JSON.stringify(order({ id: 1, lines: [{ sku, quantity: 1, price: "10.00" }] }))
+			.replace('"id":1,', `"id":${big},`)
+			.replace('"gid://shopify/Order/1"', `"gid://shopify/Order/${big}"`);
+		const refund = `{"id":509562969,"order_id":${big},"created_at":"2026-11-27T10:00:00Z","note":null,"restock":false,"refund_line_items":[],"transactions":[{"id":1,"amount":"0.00","currency":"USD","kind":"refund","status":"success"}],"order_adjustments":[]}`;
+		expect(await (await deliver("orders/create", created)).json()).toMatchObject({ order: `${CONNECTION}:${big}` });
+		expect(await (await deliver("refunds/create", refund)).json()).toMatchObject({ status: "applied", order: `${CONNECTION}:${big}` });
+		const view = await orderView(big);
+		expect(view!.events.filter((e) => e.source === "inbound").map((e) => e.type)).toEqual(["orders/create", "refunds/create"]);
+	});
+});
