@@ -12,6 +12,7 @@ export function createTraffic({ baseUrl, connection, secret, opsToken, onError }
 	const recent = []; // recent deliveries, for redelivery
 	let nextId = Date.now() * 10; // distinct across restarts of the demo
 	let nextNumber = 1000 + (Math.floor(Date.now() / 1000) % 9000);
+	const opsHeaders = { Authorization: `Bearer ${opsToken}`, "Content-Type": "application/json" };
 
 	async function send(topic, body, eventId) {
 		const delivery = await signedDelivery({ secret, topic, body, eventId });
@@ -59,10 +60,14 @@ export function createTraffic({ baseUrl, connection, secret, opsToken, onError }
 			await send("orders/cancelled", shopifyOrder({ id, number: o.number, lines: o.lines, createdAt: o.createdAt, updatedAt: tick(), cancelled: true }));
 		},
 		async fulfil() {
-			const [id, o] = pick([...open]) ?? [];
-			if (!o) return actions.create();
-			open.delete(id);
-			await send("orders/fulfilled", shopifyOrder({ id, number: o.number, lines: o.lines, createdAt: o.createdAt, updatedAt: tick(), fulfilled: true }));
+			// The warehouse ships what ordersync held for it: only fully reserved orders go out.
+			for (const [id, o] of [...open].sort(() => Math.random() - 0.5).slice(0, 5)) {
+				const view = await (await fetch(`${baseUrl}/ops/orders/${connection}:${id}`, { headers: opsHeaders })).json();
+				if (view.status !== "reserved") continue;
+				open.delete(id);
+				return send("orders/fulfilled", shopifyOrder({ id, number: o.number, lines: o.lines, createdAt: o.createdAt, updatedAt: tick(), fulfilled: true }));
+			}
+			return actions.create();
 		},
 		async redeliver() {
 			const earlier = pick(recent);
@@ -106,13 +111,38 @@ export function createTraffic({ baseUrl, connection, secret, opsToken, onError }
 		return actions.create;
 	}
 
-	/** Absolute stock counts from the "warehouse", as a WMS would post them. */
-	async function restock(full) {
-		const items = CATALOGUE.flatMap((p) =>
-			LOCATIONS.map((location, i) => ({ sku: p.sku, location, onHand: full ? p.stock[i] : p.stock[i] + Math.floor(Math.random() * 4) })),
-		);
-		return post("/v1/inventory/snapshots", { Authorization: `Bearer ${opsToken}`, "Content-Type": "application/json" }, JSON.stringify({ source: "demo-wms", asOf: tick(), items }));
+	/** The warehouse's absolute count per SKU and location, as a WMS posts it. */
+	function snapshot(items) {
+		return post("/v1/inventory/snapshots", opsHeaders, JSON.stringify({ source: "demo-wms", asOf: tick(), items }));
 	}
 
-	return { step: () => nextAction()(), restock };
+	/** Opening stock for the whole catalogue, unless persisted state from an earlier run already has it. */
+	async function seed() {
+		const query = CATALOGUE.map((p) => `sku=${encodeURIComponent(p.sku)}`).join("&");
+		const { items } = await (await fetch(`${baseUrl}/v1/availability?${query}`)).json();
+		if (items.some((i) => i.updatedAt !== null)) return false;
+		await snapshot(CATALOGUE.flatMap((p) => LOCATIONS.map((location, i) => ({ sku: p.sku, location, onHand: p.stock[i] }))));
+		return true;
+	}
+
+	/** A delivery lands for the SKUs that run lowest: their next count is higher by a carton. */
+	async function receiveDelivery() {
+		const query = CATALOGUE.map((p) => `sku=${encodeURIComponent(p.sku)}`).join("&");
+		const { items } = await (await fetch(`${baseUrl}/v1/availability?${query}`)).json();
+		const lowest = items.sort((a, b) => a.available - b.available).slice(0, 4);
+		const counts = await Promise.all(
+			lowest.map(async ({ sku }) => (await (await fetch(`${baseUrl}/ops/skus/${encodeURIComponent(sku)}`, { headers: opsHeaders })).json())),
+		);
+		const location = pick(LOCATIONS);
+		await snapshot(
+			counts.map((detail) => ({
+				sku: detail.sku,
+				location,
+				onHand: (detail.locations.find((l) => l.location === location)?.onHand ?? 0) + 12,
+			})),
+		);
+		return lowest.map((i) => i.sku);
+	}
+
+	return { step: () => nextAction()(), seed, receiveDelivery };
 }

@@ -35,6 +35,8 @@ const MIGRATIONS = [
 export const OrderStatus = ["received", "reserved", "backordered", "fulfilled", "cancelled"] as const;
 export type OrderStatus = (typeof OrderStatus)[number];
 
+type LineEvent = Omit<FlowEventInput, "orderKey" | "connection">;
+
 export type IngestOutcome = { status: "applied" | "duplicate" | "stale"; orderStatus: OrderStatus | null };
 
 type LineRow = {
@@ -233,8 +235,9 @@ export class OrderFlow extends DurableObject<Env> {
 			do {
 				this.#again = false;
 				const rows = this.#lines().filter((row) => row.pending === 1);
-				await Promise.all(rows.map((row) => this.#step(row)));
+				const settled = await Promise.all(rows.map((row) => this.#step(row)));
 				this.#refreshStatus();
+				this.#emit(settled.filter((e) => e !== null));
 			} while (this.#again);
 		})().finally(() => {
 			this.#driving = null;
@@ -242,7 +245,8 @@ export class OrderFlow extends DurableObject<Env> {
 		return this.#driving;
 	}
 
-	async #step(row: LineRow): Promise<void> {
+	/** One ledger call for one line; returns the flow event for a settled line, null otherwise. */
+	async #step(row: LineRow): Promise<LineEvent | null> {
 		const key = this.#get<string>("key")!;
 		const ledger = this.env.SKU_LEDGER.getByName(row.sku);
 		const ref = { orderKey: key, lineId: row.line_id };
@@ -267,6 +271,10 @@ export class OrderFlow extends DurableObject<Env> {
 			if (row.attempts >= RAISE_AFTER_ATTEMPTS) {
 				await this.#monitor().resolve(`saga:${key}:${row.line_id}`, "ledger call succeeded");
 			}
+			const outcome =
+				row.op === "reserve" ? (backordered > 0 ? "backordered" : "reserved") : row.op === "release" ? "released" : "committed";
+			const held = row.op === "reserve" && backordered > 0 ? ` (${reserved} held)` : "";
+			return { type: `line.${outcome}`, sku: row.sku, detail: `×${row.target}${held}` };
 		} catch (error) {
 			const message = error instanceof Error ? error.message : String(error);
 			this.#sql.exec("UPDATE lines SET attempts = attempts + 1, last_error = ? WHERE line_id = ?", message, row.line_id);
@@ -280,6 +288,7 @@ export class OrderFlow extends DurableObject<Env> {
 					})
 					.catch(() => {});
 			}
+			return null;
 		}
 	}
 
@@ -307,11 +316,12 @@ export class OrderFlow extends DurableObject<Env> {
 			next, new Date().toISOString(), JSON.stringify(detail),
 		);
 		this.#put("status", next);
-		this.#emit(lines.map((row) => ({ type: next, sku: row.sku, detail: `${row.line_id}: reserved ${row.reserved}, backordered ${row.backordered}` })));
+		const short = lines.filter((row) => row.backordered > 0).length;
+		this.#emit([{ type: next, detail: short > 0 ? `${short} of ${lines.length} lines short` : `${lines.length} lines` }]);
 	}
 
 	/** Flow events are telemetry for consoles: never awaited, never allowed to fail the order. */
-	#emit(events: Omit<FlowEventInput, "orderKey" | "connection">[]): void {
+	#emit(events: LineEvent[]): void {
 		const key = this.#get<string>("key");
 		if (!key || events.length === 0) return;
 		const connection = key.slice(0, key.indexOf(":"));

@@ -20874,6 +20874,16 @@ var ShopifyOrder = external_exports.looseObject({
   billing_address: Address2.nullish(),
   refunds: external_exports.array(ShopifyRefund).default([])
 });
+function parseShopifyJson(text) {
+  return JSON.parse(text, (key, value, context) => {
+    if (typeof value === "number" && !Number.isSafeInteger(value) && (key === "id" || key.endsWith("_id"))) {
+      const source = context?.source;
+      if (source && /^\d+$/.test(source)) return source;
+    }
+    return value;
+  });
+}
+__name(parseShopifyJson, "parseShopifyJson");
 
 // worker/connectors/shopify/normalize.ts
 function exactId(gid, id, path) {
@@ -21102,15 +21112,16 @@ __name(parseShopifyChange, "parseShopifyChange");
 
 // worker/inbound.ts
 function parseChange(event) {
-  let body;
-  try {
-    body = JSON.parse(event.rawBody);
-  } catch (error62) {
-    return { ok: false, error: `body is not JSON: ${error62.message}` };
-  }
   switch (event.channel) {
-    case "shopify":
+    case "shopify": {
+      let body;
+      try {
+        body = parseShopifyJson(event.rawBody);
+      } catch (error62) {
+        return { ok: false, error: `body is not JSON: ${error62.message}` };
+      }
       return parseShopifyChange(event.topic, body, event.connection);
+    }
     default:
       return { ok: false, error: `no adapter for channel ${event.channel}` };
   }
@@ -21191,15 +21202,6 @@ async function listFlows(request, env) {
 }
 __name(listFlows, "listFlows");
 
-// worker/connectors/shopify/topics.ts
-var SHOPIFY_ORDER_TOPICS2 = /* @__PURE__ */ new Set([
-  "orders/create",
-  "orders/updated",
-  "orders/cancelled",
-  "orders/fulfilled",
-  "refunds/create"
-]);
-
 // worker/connectors/shopify/signature.ts
 var encoder2 = new TextEncoder();
 var keys = /* @__PURE__ */ new Map();
@@ -21264,7 +21266,7 @@ async function receiveShopifyWebhook(request, env) {
     await monitor2.quarantine({ ...event, reason: "body is not valid UTF-8 (kept as base64)" });
     return json2({ status: "quarantined", eventId: event.eventId });
   }
-  if (!SHOPIFY_ORDER_TOPICS2.has(topic)) {
+  if (!SHOPIFY_ORDER_TOPICS.has(topic)) {
     await monitor2.record([{ type: "ignored", connection: connection.id, topic, eventId: event.eventId, detail: `topic ${topic || "(none)"} is not handled` }]);
     return json2({ status: "ignored", eventId: event.eventId });
   }
@@ -21736,14 +21738,16 @@ var OrderFlow = class extends DurableObject2 {
       do {
         this.#again = false;
         const rows = this.#lines().filter((row) => row.pending === 1);
-        await Promise.all(rows.map((row) => this.#step(row)));
+        const settled = await Promise.all(rows.map((row) => this.#step(row)));
         this.#refreshStatus();
+        this.#emit(settled.filter((e) => e !== null));
       } while (this.#again);
     })().finally(() => {
       this.#driving = null;
     });
     return this.#driving;
   }
+  /** One ledger call for one line; returns the flow event for a settled line, null otherwise. */
   async #step(row) {
     const key = this.#get("key");
     const ledger = this.env.SKU_LEDGER.getByName(row.sku);
@@ -21772,6 +21776,9 @@ var OrderFlow = class extends DurableObject2 {
       if (row.attempts >= RAISE_AFTER_ATTEMPTS) {
         await this.#monitor().resolve(`saga:${key}:${row.line_id}`, "ledger call succeeded");
       }
+      const outcome = row.op === "reserve" ? backordered > 0 ? "backordered" : "reserved" : row.op === "release" ? "released" : "committed";
+      const held = row.op === "reserve" && backordered > 0 ? ` (${reserved} held)` : "";
+      return { type: `line.${outcome}`, sku: row.sku, detail: `\xD7${row.target}${held}` };
     } catch (error62) {
       const message = error62 instanceof Error ? error62.message : String(error62);
       this.#sql.exec("UPDATE lines SET attempts = attempts + 1, last_error = ? WHERE line_id = ?", message, row.line_id);
@@ -21784,6 +21791,7 @@ var OrderFlow = class extends DurableObject2 {
         }).catch(() => {
         });
       }
+      return null;
     }
   }
   /** Derives the order's status from its lines and records each transition as an event. */
@@ -21810,7 +21818,8 @@ var OrderFlow = class extends DurableObject2 {
       JSON.stringify(detail)
     );
     this.#put("status", next);
-    this.#emit(lines.map((row) => ({ type: next, sku: row.sku, detail: `${row.line_id}: reserved ${row.reserved}, backordered ${row.backordered}` })));
+    const short = lines.filter((row) => row.backordered > 0).length;
+    this.#emit([{ type: next, detail: short > 0 ? `${short} of ${lines.length} lines short` : `${lines.length} lines` }]);
   }
   /** Flow events are telemetry for consoles: never awaited, never allowed to fail the order. */
   #emit(events) {

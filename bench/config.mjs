@@ -1,0 +1,19 @@
+// Shared by bench/run.mjs (load generator) and bench/server.mjs (workerd via Miniflare).
+// Bench-only values: nothing here is a real secret.
+
+export const HOST = "127.0.0.1";
+/** Fixed loopback ports; override with BENCH_PORT_BASE if they are taken. */
+const base = Number(process.env.BENCH_PORT_BASE ?? 18780);
+export const FLOOR_PORT = base + 1;
+export const APP_PORT = base + 2;
+
+export const CONNECTION = "shopify-demo";
+export const SHOPIFY_SECRET = "bench-shopify-demo-secret";
+export const OPS_TOKEN = "bench-ops-token-0123456789abcdef";
+
+/** The bundle `wrangler deploy --dry-run --outdir bench/.build` writes (wrangler.toml `main` is worker/index.ts). */
+export const BUILD_DIR = "bench/.build";
+export const BUNDLE = `${BUILD_DIR}/index.js`;
+
+/** Read from wrangler.toml by server.mjs; kept here only as the documented fallback. */
+export const WRANGLER_TOML = "wrangler.toml";
