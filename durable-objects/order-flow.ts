@@ -35,7 +35,8 @@ const MIGRATIONS = [
 export const OrderStatus = ["received", "reserved", "backordered", "fulfilled", "cancelled"] as const;
 export type OrderStatus = (typeof OrderStatus)[number];
 
-type LineEvent = Omit<FlowEventInput, "orderKey" | "connection">;
+/** A flow event before the order's key and connection are stamped on it. */
+type FlowNote = Omit<FlowEventInput, "orderKey" | "connection">;
 
 export type IngestOutcome = { status: "applied" | "duplicate" | "stale"; orderStatus: OrderStatus | null };
 
@@ -68,6 +69,8 @@ export class OrderFlow extends DurableObject<Env> {
 	#sql: SqlStorage;
 	#driving: Promise<void> | null = null;
 	#again = false;
+	/** Flow events waiting to go out with the saga's next batch. */
+	#unsent: FlowNote[] = [];
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
@@ -112,8 +115,9 @@ export class OrderFlow extends DurableObject<Env> {
 			return "applied";
 		});
 
-		if (status === "applied") this.#afterChange();
-		this.#emit([{ type: status === "applied" ? "received" : status, topic: event.topic, eventId: event.eventId }]);
+		const flowEvent = { type: status === "applied" ? "received" : status, topic: event.topic, eventId: event.eventId };
+		if (status === "applied") this.#afterChange(flowEvent);
+		else this.#emit([flowEvent]);
 		return { status, orderStatus: this.#get<OrderStatus>("status") };
 	}
 
@@ -216,12 +220,14 @@ export class OrderFlow extends DurableObject<Env> {
 		}
 	}
 
-	#afterChange(): void {
+	/** Starts the saga for new intents; the flow event goes out with its results, in one message. */
+	#afterChange(received: FlowNote): void {
 		if (this.#pendingCount() > 0) {
+			this.#unsent.push(received);
 			void this.ctx.storage.setAlarm(Date.now() + BACKSTOP_MS);
 			void this.#drive().catch(() => {});
 		} else {
-			this.#refreshStatus();
+			this.#emit([received, ...this.#refreshStatus()]);
 		}
 	}
 
@@ -236,8 +242,8 @@ export class OrderFlow extends DurableObject<Env> {
 				this.#again = false;
 				const rows = this.#lines().filter((row) => row.pending === 1);
 				const settled = await Promise.all(rows.map((row) => this.#step(row)));
-				this.#refreshStatus();
-				this.#emit(settled.filter((e) => e !== null));
+				const events = [...this.#unsent.splice(0), ...this.#refreshStatus(), ...settled.filter((e) => e !== null)];
+				this.#emit(events);
 			} while (this.#again);
 		})().finally(() => {
 			this.#driving = null;
@@ -246,7 +252,7 @@ export class OrderFlow extends DurableObject<Env> {
 	}
 
 	/** One ledger call for one line; returns the flow event for a settled line, null otherwise. */
-	async #step(row: LineRow): Promise<LineEvent | null> {
+	async #step(row: LineRow): Promise<FlowNote | null> {
 		const key = this.#get<string>("key")!;
 		const ledger = this.env.SKU_LEDGER.getByName(row.sku);
 		const ref = { orderKey: key, lineId: row.line_id };
@@ -292,11 +298,11 @@ export class OrderFlow extends DurableObject<Env> {
 		}
 	}
 
-	/** Derives the order's status from its lines and records each transition as an event. */
-	#refreshStatus(): void {
+	/** Derives the order's status from its lines, records each transition, and returns its flow event. */
+	#refreshStatus(): FlowNote[] {
 		const order = this.#get<CanonicalOrder>("order");
 		const previous = this.#get<OrderStatus>("status");
-		if (!order || previous === null) return;
+		if (!order || previous === null) return [];
 		const lines = this.#lines();
 		const pending = lines.some((row) => row.pending === 1);
 		// The status moves only once the ledgers have confirmed every step.
@@ -305,7 +311,7 @@ export class OrderFlow extends DurableObject<Env> {
 		else if (order.cancelledAt) next = "cancelled";
 		else if (order.fulfillmentStatus === "fulfilled") next = "fulfilled";
 		else next = lines.some((row) => row.backordered > 0) ? "backordered" : "reserved";
-		if (next === previous) return;
+		if (next === previous) return [];
 
 		const detail = {
 			from: previous,
@@ -317,11 +323,11 @@ export class OrderFlow extends DurableObject<Env> {
 		);
 		this.#put("status", next);
 		const short = lines.filter((row) => row.backordered > 0).length;
-		this.#emit([{ type: next, detail: short > 0 ? `${short} of ${lines.length} lines short` : `${lines.length} lines` }]);
+		return [{ type: next, detail: short > 0 ? `${short} of ${lines.length} lines short` : `${lines.length} lines` }];
 	}
 
 	/** Flow events are telemetry for consoles: never awaited, never allowed to fail the order. */
-	#emit(events: LineEvent[]): void {
+	#emit(events: FlowNote[]): void {
 		const key = this.#get<string>("key");
 		if (!key || events.length === 0) return;
 		const connection = key.slice(0, key.indexOf(":"));

@@ -175,12 +175,16 @@ export const ShopifyOrder = z.looseObject({
 });
 export type ShopifyOrder = z.infer<typeof ShopifyOrder>;
 
+const UNSAFE_DIGITS = /\d{16}/;
+
 /**
  * JSON.parse that keeps every id (`id`, `*_id`) beyond 2^53 as its exact digits, read from the
  * source text (ES2025 JSON.parse source access, available in workerd). Use it on webhook bodies
  * instead of JSON.parse: refunds/create carries `order_id` with no gid to recover it from.
  */
 export function parseShopifyJson(text: string): unknown {
+	// A reviver costs a call per value; only bodies with a 16+ digit number can hold an unsafe id.
+	if (!UNSAFE_DIGITS.test(text)) return JSON.parse(text);
 	return JSON.parse(text, (key: string, value: unknown, context?: { source?: string }) => {
 		if (typeof value === "number" && !Number.isSafeInteger(value) && (key === "id" || key.endsWith("_id"))) {
 			const source = context?.source;
