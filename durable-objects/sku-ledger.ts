@@ -54,6 +54,9 @@ export interface StockEntry {
 	source: string;
 }
 
+/** What one transaction changed, applied to the in-memory totals after it commits. */
+type Tally = { onHand: number; reserved: number; touched: boolean };
+
 type ReservationRow = { requested: number; quantity: number; status: ReserveResult["status"] };
 
 /**
@@ -65,6 +68,7 @@ export class SkuLedger extends DurableObject<Env> {
 	#sql: SqlStorage;
 	#onHand = 0;
 	#reserved = 0;
+	#updatedAt: string | null = null;
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
@@ -72,24 +76,22 @@ export class SkuLedger extends DurableObject<Env> {
 		migrate(ctx.storage, MIGRATIONS);
 		this.#onHand = this.#scalar("SELECT COALESCE(SUM(on_hand), 0) AS n FROM stock");
 		this.#reserved = this.#scalar("SELECT COALESCE(SUM(quantity), 0) AS n FROM reservations WHERE status = 'open'");
+		this.#updatedAt = this.#sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'updated_at'").toArray()[0]?.value ?? null;
 	}
 
 	availability(sku: string): Availability {
-		const updatedAt = this.#sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'updated_at'").toArray()[0];
 		return {
 			sku,
 			available: Math.max(0, this.#onHand - this.#reserved),
 			onHand: this.#onHand,
 			reserved: this.#reserved,
-			updatedAt: updatedAt?.value ?? null,
+			updatedAt: this.#updatedAt,
 		};
 	}
 
 	/** Absolute counts per location; a count older than the one applied is ignored and reported stale. */
 	applySnapshot(sku: string, entries: StockEntry[]): SnapshotOutcome[] {
-		const now = new Date().toISOString();
-		let onHand = this.#onHand;
-		const outcomes = this.ctx.storage.transactionSync(() =>
+		return this.#transact((now, tally) =>
 			entries.map((entry): SnapshotOutcome => {
 				const asOfMs = Date.parse(entry.asOf);
 				const current = this.#sql
@@ -104,13 +106,11 @@ export class SkuLedger extends DurableObject<Env> {
 					 source = excluded.source, updated_at = excluded.updated_at`,
 					entry.location, entry.onHand, asOfMs, entry.source, now,
 				);
-				onHand += entry.onHand - (current?.on_hand ?? 0);
-				this.#touch(now);
+				tally.onHand += entry.onHand - (current?.on_hand ?? 0);
+				tally.touched = true;
 				return { sku, location: entry.location, status: "applied", onHand: entry.onHand };
 			}),
 		);
-		this.#onHand = onHand;
-		return outcomes;
 	}
 
 	/**
@@ -119,46 +119,41 @@ export class SkuLedger extends DurableObject<Env> {
 	 * difference. A line already released or committed stays so.
 	 */
 	reserve(line: LineRef & { quantity: number }): ReserveResult {
-		const now = new Date().toISOString();
-		let delta = 0;
-		const result = this.ctx.storage.transactionSync((): ReserveResult => {
+		return this.#transact((now, tally): ReserveResult => {
 			const row = this.#reservation(line);
 			if (row && row.status !== "open") return { status: row.status, reserved: 0, backordered: 0 };
 			const held = row?.quantity ?? 0;
 			const available = Math.max(0, this.#onHand - this.#reserved);
 			const quantity = line.quantity <= held ? line.quantity : held + Math.min(line.quantity - held, available);
-			delta = quantity - held;
-			if (!row || delta !== 0 || row.requested !== line.quantity) {
+			if (!row || quantity !== held || row.requested !== line.quantity) {
 				this.#sql.exec(
 					`INSERT INTO reservations (order_key, line_id, requested, quantity, status, updated_at) VALUES (?, ?, ?, ?, 'open', ?)
 					 ON CONFLICT (order_key, line_id) DO UPDATE SET requested = excluded.requested, quantity = excluded.quantity,
 					 updated_at = excluded.updated_at`,
 					line.orderKey, line.lineId, line.quantity, quantity, now,
 				);
-				this.#touch(now);
+				tally.reserved += quantity - held;
+				tally.touched = true;
 			}
 			return { status: "open", reserved: quantity, backordered: line.quantity - quantity };
 		});
-		this.#reserved += delta;
-		return result;
 	}
 
 	/** Gives a line's units back. Leaves a tombstone so a late, retried reserve cannot revive it. */
 	release(line: LineRef): { released: number } {
-		const now = new Date().toISOString();
-		const released = this.ctx.storage.transactionSync(() => {
+		return this.#transact((now, tally) => {
 			const row = this.#reservation(line);
-			if (row && row.status !== "open") return 0;
+			if (row && row.status !== "open") return { released: 0 };
 			this.#sql.exec(
 				`INSERT INTO reservations (order_key, line_id, requested, quantity, status, updated_at) VALUES (?, ?, 0, 0, 'released', ?)
 				 ON CONFLICT (order_key, line_id) DO UPDATE SET quantity = 0, status = 'released', updated_at = excluded.updated_at`,
 				line.orderKey, line.lineId, now,
 			);
-			this.#touch(now);
-			return row?.quantity ?? 0;
+			const released = row?.quantity ?? 0;
+			tally.reserved -= released;
+			tally.touched = true;
+			return { released };
 		});
-		this.#reserved -= released;
-		return { released };
 	}
 
 	/**
@@ -166,10 +161,7 @@ export class SkuLedger extends DurableObject<Env> {
 	 * the shipping location (or the fullest one when the channel did not say). Idempotent per commitId.
 	 */
 	commit(line: LineRef & { commitId: string; quantity: number; location?: string }): CommitResult {
-		const now = new Date().toISOString();
-		let consumed = 0;
-		let taken = 0;
-		const result = this.ctx.storage.transactionSync((): CommitResult => {
+		return this.#transact((now, tally): CommitResult => {
 			const done = this.#sql
 				.exec<{ quantity: number; location: string | null; shortfall: number }>(
 					"SELECT quantity, location, shortfall FROM commits WHERE order_key = ? AND line_id = ? AND commit_id = ?",
@@ -180,15 +172,19 @@ export class SkuLedger extends DurableObject<Env> {
 
 			const row = this.#reservation(line);
 			if (row?.status === "open") {
-				consumed = Math.min(row.quantity, line.quantity);
+				const consumed = Math.min(row.quantity, line.quantity);
 				const left = row.quantity - consumed;
 				this.#sql.exec(
 					"UPDATE reservations SET quantity = ?, status = ?, updated_at = ? WHERE order_key = ? AND line_id = ?",
 					left, left === 0 ? "committed" : "open", now, line.orderKey, line.lineId,
 				);
+				tally.reserved -= consumed;
 			}
 			const locations = this.#sql
-				.exec<{ location: string; on_hand: number }>("SELECT location, on_hand FROM stock ORDER BY (location = ?) DESC, on_hand DESC, location", line.location ?? "")
+				.exec<{ location: string; on_hand: number }>(
+					"SELECT location, on_hand FROM stock ORDER BY (location = ?) DESC, on_hand DESC, location",
+					line.location ?? "",
+				)
 				.toArray();
 			let remaining = line.quantity;
 			for (const { location, on_hand } of locations) {
@@ -197,18 +193,15 @@ export class SkuLedger extends DurableObject<Env> {
 				this.#sql.exec("UPDATE stock SET on_hand = on_hand - ?, updated_at = ? WHERE location = ?", take, now, location);
 				remaining -= take;
 			}
-			taken = line.quantity - remaining;
+			tally.onHand -= line.quantity - remaining;
+			tally.touched = true;
 			const location = line.location ?? locations[0]?.location ?? null;
 			this.#sql.exec(
 				"INSERT INTO commits (order_key, line_id, commit_id, quantity, location, shortfall, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
 				line.orderKey, line.lineId, line.commitId, line.quantity, location, remaining, now,
 			);
-			this.#touch(now);
 			return { committed: line.quantity, location, shortfall: remaining };
 		});
-		this.#reserved -= consumed;
-		this.#onHand -= taken;
-		return result;
 	}
 
 	/** Stock by location and every reservation, for the ops API and invariant checks. */
@@ -244,8 +237,24 @@ export class SkuLedger extends DurableObject<Env> {
 			.toArray()[0];
 	}
 
-	#touch(now: string): void {
-		this.#sql.exec("INSERT INTO meta (key, value) VALUES ('updated_at', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", now);
+	/**
+	 * Runs one check-and-write in a synchronous transaction (no await can interleave). The
+	 * in-memory totals move by the tally only once it has committed.
+	 */
+	#transact<T>(body: (now: string, tally: Tally) => T): T {
+		const now = new Date().toISOString();
+		const tally: Tally = { onHand: 0, reserved: 0, touched: false };
+		const result = this.ctx.storage.transactionSync(() => {
+			const value = body(now, tally);
+			if (tally.touched) {
+				this.#sql.exec("INSERT INTO meta (key, value) VALUES ('updated_at', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", now);
+			}
+			return value;
+		});
+		this.#onHand += tally.onHand;
+		this.#reserved += tally.reserved;
+		if (tally.touched) this.#updatedAt = now;
+		return result;
 	}
 
 	#scalar(query: string): number {
