@@ -45,22 +45,28 @@ worker.on("exit", (code) => {
 	}
 });
 
-async function stop() {
+async function stop(code = 0) {
 	if (stopping) return;
 	stopping = true;
 	console.log(dim("\nstopping…"));
 	worker.kill("SIGTERM");
 	await Promise.race([new Promise((resolve) => worker.once("exit", resolve)), sleep(5000)]);
-	process.exit(0);
+	process.exit(code);
 }
-process.on("SIGINT", stop);
-process.on("SIGTERM", stop);
+process.on("SIGINT", () => stop());
+process.on("SIGTERM", () => stop());
 
 async function waitUntilUp() {
 	for (let i = 0; i < 240; i++) {
+		let response;
 		try {
-			if ((await fetch(`${BASE}/health`)).ok) return;
+			response = await fetch(`${BASE}/health`);
 		} catch {}
+		if (response?.ok) return;
+		if (response?.status === 500) {
+			const body = await response.json().catch(() => ({}));
+			throw new Error(body.error?.message ?? `the worker answered /health with 500; see ${logFile}`);
+		}
 		await sleep(250);
 	}
 	throw new Error(`the worker did not answer on ${BASE} within 60 s; see ${logFile}`);
@@ -130,5 +136,5 @@ async function main() {
 
 main().catch((error) => {
 	console.error(red(error.message));
-	stop();
+	stop(1);
 });

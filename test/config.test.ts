@@ -32,3 +32,12 @@ describe("configuration from wrangler.toml and secrets", () => {
 		expect(attempt).toThrow(/CONNECTIONS\[0\]\.secret: secret SHOPIFY_MAIN_SECRET is not set/);
 	});
 });
+
+describe("GET /health", () => {
+	it("answers with the configured connections once the config is valid", async () => {
+		const { call } = await import("./helpers");
+		const response = await call("/health");
+		expect(response.status).toBe(200);
+		expect(await response.json()).toEqual({ ok: true, connections: ["shopify-demo"] });
+	});
+});

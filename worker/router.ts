@@ -56,5 +56,8 @@ router
 	.get("/ops/exceptions/:id", requireOps, getException)
 	.post("/ops/exceptions/:id/replay", requireOps, replayException)
 	.get("/ops/flows", requireOps, listFlows)
-	.get("/health", () => Response.json({ ok: true }))
+	.get("/health", (_, env) => {
+		const config = loadConfig(env); // a bad config answers 500 naming the field
+		return Response.json({ ok: true, connections: [...config.connections.keys()] });
+	})
 	.all("*", () => failure(404, "not_found", "no such route"));
