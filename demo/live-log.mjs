@@ -22,6 +22,7 @@ const STYLE = {
 	replayed: cyan,
 	released: yellow,
 	committed: green,
+	allocated: green,
 };
 
 const WHAT = {

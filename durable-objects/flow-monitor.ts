@@ -34,7 +34,33 @@ const MIGRATIONS = [
 		resolution TEXT
 	);
 	CREATE INDEX exceptions_by_status ON exceptions (status, created_at);`,
+	// v2: exception kinds are open-ended (feed gaps now, dead letters later); the type names them.
+	`CREATE TABLE exceptions_v2 (
+		id TEXT PRIMARY KEY,
+		kind TEXT NOT NULL,
+		status TEXT NOT NULL CHECK (status IN ('open', 'resolved')),
+		reason TEXT NOT NULL,
+		connection TEXT,
+		channel TEXT,
+		topic TEXT,
+		event_id TEXT,
+		order_key TEXT,
+		triggered_at TEXT,
+		received_at TEXT,
+		raw_body TEXT,
+		attempts INTEGER NOT NULL DEFAULT 0,
+		created_at TEXT NOT NULL,
+		updated_at TEXT NOT NULL,
+		resolution TEXT
+	);
+	INSERT INTO exceptions_v2 SELECT * FROM exceptions;
+	DROP TABLE exceptions;
+	ALTER TABLE exceptions_v2 RENAME TO exceptions;
+	CREATE INDEX exceptions_by_status ON exceptions (status, created_at);
+	`,
 ];
+
+export type ExceptionKind = "quarantine" | "failure" | "gap";
 
 /** Recent flow events kept for consoles that reconnect and ask for everything after a cursor. */
 const FLOW_HISTORY = 10_000;
@@ -67,7 +93,7 @@ export interface QuarantineInput {
 
 type ExceptionRow = {
 	id: string;
-	kind: "quarantine" | "failure";
+	kind: ExceptionKind;
 	status: "open" | "resolved";
 	reason: string;
 	connection: string | null;
@@ -159,14 +185,14 @@ export class FlowMonitor extends DurableObject<Env> {
 	}
 
 	/** Opens (or re-opens) an exception for something that keeps failing. */
-	raise(input: { id: string; kind: "failure"; orderKey?: string; reason: string }): void {
+	raise(input: { id: string; kind: Exclude<ExceptionKind, "quarantine">; orderKey?: string; reason: string }): void {
 		const now = new Date().toISOString();
 		this.#sql.exec(
 			`INSERT INTO exceptions (id, kind, status, reason, order_key, created_at, updated_at) VALUES (?, ?, 'open', ?, ?, ?, ?)
 			 ON CONFLICT (id) DO UPDATE SET status = 'open', reason = excluded.reason, updated_at = excluded.updated_at, resolution = NULL`,
 			input.id, input.kind, input.reason, input.orderKey ?? null, now, now,
 		);
-		this.record([{ type: "failed", orderKey: input.orderKey, detail: input.reason }]);
+		this.record([{ type: input.kind === "gap" ? "gap" : "failed", orderKey: input.orderKey, detail: input.reason }]);
 	}
 
 	/** Exceptions clear themselves once what failed has succeeded. */

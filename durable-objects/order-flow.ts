@@ -3,6 +3,7 @@ import type { Env } from "../worker/env";
 import type { InboundEvent } from "../worker/model/events";
 import type { CanonicalOrder, Refund } from "../worker/model/order";
 import type { FlowEventInput } from "./flow-monitor";
+import type { Allocation } from "./sku-ledger";
 import { migrate } from "./schema";
 
 const MIGRATIONS = [
@@ -161,6 +162,28 @@ export class OrderFlow extends DurableObject<Env> {
 		};
 	}
 
+	/**
+	 * A SkuLedger gave units to one of this order's backordered lines (stock arrived; oldest
+	 * waiting lines first). Numbers are absolute, so a repeated notice changes nothing; a line with
+	 * a newer intent in flight ignores it, since that call brings back the ledger's current truth.
+	 */
+	lineAllocated(notice: Allocation): void {
+		const row = this.#sql
+			.exec<LineRow>("SELECT * FROM lines WHERE line_id = ? AND sku = ?", notice.lineId, notice.sku)
+			.toArray()[0];
+		if (!row || row.op !== "reserve" || row.pending === 1 || row.reserved === notice.reserved) return;
+		const reserved = Math.min(notice.reserved, row.target);
+		this.#sql.exec(
+			"UPDATE lines SET reserved = ?, backordered = ? WHERE line_id = ? AND version = ?",
+			reserved, row.target - reserved, row.line_id, row.version,
+		);
+		const held = reserved < row.target ? ` (${reserved} held)` : "";
+		this.#emit([
+			...this.#refreshStatus(),
+			{ type: reserved < row.target ? "line.backordered" : "line.allocated", sku: row.sku, detail: `×${row.target}${held}, stock arrived` },
+		]);
+	}
+
 	override async alarm(): Promise<void> {
 		await this.#drive();
 		const stuck = this.#sql
@@ -255,7 +278,7 @@ export class OrderFlow extends DurableObject<Env> {
 	async #step(row: LineRow): Promise<FlowNote | null> {
 		const key = this.#get<string>("key")!;
 		const ledger = this.env.SKU_LEDGER.getByName(row.sku);
-		const ref = { orderKey: key, lineId: row.line_id };
+		const ref = { orderKey: key, lineId: row.line_id, sku: row.sku };
 		try {
 			let reserved = 0;
 			let backordered = 0;

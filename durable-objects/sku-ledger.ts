@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
-import type { Availability, SnapshotOutcome } from "../worker/model/inventory";
 import type { Env } from "../worker/env";
+import type { Availability, DeltaOutcome, SnapshotOutcome } from "../worker/model/inventory";
 import { migrate } from "./schema";
 
 const MIGRATIONS = [
@@ -31,11 +31,55 @@ const MIGRATIONS = [
 		PRIMARY KEY (order_key, line_id, commit_id)
 	);
 	CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+	// v2: audit trail, sequenced feeds, return receipts, backorder notices to orders.
+	`CREATE TABLE audit (
+		seq INTEGER PRIMARY KEY AUTOINCREMENT,
+		at TEXT NOT NULL,
+		kind TEXT NOT NULL,
+		location TEXT,
+		on_hand_delta INTEGER NOT NULL,
+		reserved_delta INTEGER NOT NULL,
+		on_hand_after INTEGER NOT NULL,
+		reserved_after INTEGER NOT NULL,
+		cause TEXT NOT NULL
+	);
+	ALTER TABLE commits ADD COLUMN at_ms INTEGER NOT NULL DEFAULT 0;
+	CREATE TABLE feeds (source TEXT PRIMARY KEY, last_seq INTEGER NOT NULL);
+	CREATE TABLE parked_deltas (
+		source TEXT NOT NULL,
+		seq INTEGER NOT NULL,
+		location TEXT NOT NULL,
+		delta INTEGER NOT NULL,
+		reason TEXT,
+		received_at TEXT NOT NULL,
+		PRIMARY KEY (source, seq)
+	);
+	CREATE TABLE returns (
+		receipt_id TEXT PRIMARY KEY,
+		location TEXT NOT NULL,
+		quantity INTEGER NOT NULL,
+		order_key TEXT,
+		line_id TEXT,
+		at_ms INTEGER NOT NULL
+	);
+	CREATE TABLE notices (
+		order_key TEXT NOT NULL,
+		line_id TEXT NOT NULL,
+		reserved INTEGER NOT NULL,
+		requested INTEGER NOT NULL,
+		PRIMARY KEY (order_key, line_id)
+	);
+	CREATE INDEX backorders ON reservations (order_key) WHERE status = 'open' AND quantity < requested;`,
 ];
+
+/** Audit entries kept per SKU; older ones are pruned in batches. */
+const AUDIT_KEEP = 20_000;
 
 export interface LineRef {
 	orderKey: string;
 	lineId: string;
+	/** The ledger learns its own SKU from its callers, to name itself in notices to orders. */
+	sku?: string;
 }
 export interface ReserveResult {
 	status: "open" | "released" | "committed";
@@ -53,22 +97,79 @@ export interface StockEntry {
 	asOf: string;
 	source: string;
 }
+export interface DeltaEntry {
+	source: string;
+	seq: number;
+	location: string;
+	delta: number;
+	reason?: string;
+}
+export interface ReturnReceipt {
+	receiptId: string;
+	location: string;
+	quantity: number;
+	orderKey?: string;
+	lineId?: string;
+}
+/** A backordered line that got units after stock arrived, told to its order. */
+export interface Allocation {
+	sku: string;
+	lineId: string;
+	reserved: number;
+	requested: number;
+}
 
-/** What one transaction changed, applied to the in-memory totals after it commits. */
-type Tally = { onHand: number; reserved: number; touched: boolean };
+/** Why a SKU's numbers moved: an order line, a feed, or a person. */
+export type AuditCause =
+	| { orderKey: string; lineId: string; commitId?: string; receiptId?: string }
+	| { source: string; seq?: number; asOf?: string; receiptId?: string; reason?: string }
+	| { operator: string; reason: string };
 
 type ReservationRow = { requested: number; quantity: number; status: ReserveResult["status"] };
 
+/** One transaction's changes: each is an audit entry, and the totals move only after commit. */
+class Change {
+	onHand = 0;
+	reserved = 0;
+	entries = 0;
+	allocations = 0;
+
+	constructor(
+		private readonly sql: SqlStorage,
+		private readonly before: { onHand: number; reserved: number },
+		readonly now: string,
+	) {}
+
+	get available(): number {
+		return Math.max(0, this.before.onHand + this.onHand - (this.before.reserved + this.reserved));
+	}
+
+	record(kind: string, cause: AuditCause, delta: { onHand?: number; reserved?: number; location?: string }): void {
+		this.onHand += delta.onHand ?? 0;
+		this.reserved += delta.reserved ?? 0;
+		this.entries++;
+		this.sql.exec(
+			`INSERT INTO audit (at, kind, location, on_hand_delta, reserved_delta, on_hand_after, reserved_after, cause)
+			 VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			this.now, kind, delta.location ?? null, delta.onHand ?? 0, delta.reserved ?? 0,
+			this.before.onHand + this.onHand, this.before.reserved + this.reserved, JSON.stringify(cause),
+		);
+	}
+}
+
 /**
- * One SKU's stock and commitments, and the only writer of them. Every check-and-write
- * runs inside one synchronous transaction, so concurrent orders cannot oversell.
- * Reserved is derived from reservation rows (kept in memory as their sum, never stored).
+ * One SKU's stock and commitments, and the only writer of them. Every check-and-write runs
+ * inside one synchronous transaction, so concurrent orders cannot oversell, and every change is
+ * an audit entry with its cause. Reserved is derived from reservation rows (their sum is kept in
+ * memory, never stored). Lines short of stock wait in FIFO order and get units as stock arrives.
  */
 export class SkuLedger extends DurableObject<Env> {
 	#sql: SqlStorage;
 	#onHand = 0;
 	#reserved = 0;
 	#updatedAt: string | null = null;
+	#sku: string | null = null;
+	#notifying: Promise<void> | null = null;
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
@@ -76,7 +177,8 @@ export class SkuLedger extends DurableObject<Env> {
 		migrate(ctx.storage, MIGRATIONS);
 		this.#onHand = this.#scalar("SELECT COALESCE(SUM(on_hand), 0) AS n FROM stock");
 		this.#reserved = this.#scalar("SELECT COALESCE(SUM(quantity), 0) AS n FROM reservations WHERE status = 'open'");
-		this.#updatedAt = this.#sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'updated_at'").toArray()[0]?.value ?? null;
+		this.#updatedAt = this.#meta("updated_at");
+		this.#sku = this.#meta("sku");
 	}
 
 	availability(sku: string): Availability {
@@ -89,51 +191,158 @@ export class SkuLedger extends DurableObject<Env> {
 		};
 	}
 
-	/** Absolute counts per location; a count older than the one applied is ignored and reported stale. */
+	/**
+	 * Absolute counts per location. A count older than the one applied is ignored and reported
+	 * stale. Units shipped (or returned) after the count's as-of time are not in it yet, so they
+	 * are taken off (or added back) rather than counted twice.
+	 */
 	applySnapshot(sku: string, entries: StockEntry[]): SnapshotOutcome[] {
-		return this.#transact((now, tally) =>
+		return this.#transact(sku, (change) =>
 			entries.map((entry): SnapshotOutcome => {
 				const asOfMs = Date.parse(entry.asOf);
-				const current = this.#sql
-					.exec<{ on_hand: number; as_of_ms: number }>("SELECT on_hand, as_of_ms FROM stock WHERE location = ?", entry.location)
-					.toArray()[0];
+				const current = this.#stock(entry.location);
 				if (current && current.as_of_ms > asOfMs) {
 					return { sku, location: entry.location, status: "stale", onHand: current.on_hand };
 				}
+				const shippedSince = this.#scalar(
+					"SELECT COALESCE(SUM(quantity - shortfall), 0) AS n FROM commits WHERE location = ? AND at_ms > ?",
+					entry.location, asOfMs,
+				);
+				const returnedSince = this.#scalar(
+					"SELECT COALESCE(SUM(quantity), 0) AS n FROM returns WHERE location = ? AND at_ms > ?",
+					entry.location, asOfMs,
+				);
+				const onHand = Math.max(0, entry.onHand - shippedSince + returnedSince);
 				this.#sql.exec(
 					`INSERT INTO stock (location, on_hand, as_of_ms, source, updated_at) VALUES (?, ?, ?, ?, ?)
 					 ON CONFLICT (location) DO UPDATE SET on_hand = excluded.on_hand, as_of_ms = excluded.as_of_ms,
 					 source = excluded.source, updated_at = excluded.updated_at`,
-					entry.location, entry.onHand, asOfMs, entry.source, now,
+					entry.location, onHand, asOfMs, entry.source, change.now,
 				);
-				tally.onHand += entry.onHand - (current?.on_hand ?? 0);
-				tally.touched = true;
-				return { sku, location: entry.location, status: "applied", onHand: entry.onHand };
+				change.record("snapshot", { source: entry.source, asOf: entry.asOf }, { onHand: onHand - (current?.on_hand ?? 0), location: entry.location });
+				return { sku, location: entry.location, status: "applied", onHand };
 			}),
 		);
 	}
 
 	/**
+	 * Relative changes from a feed, in the feed's own sequence (per source and SKU). A sequence
+	 * already seen is a duplicate and changes nothing; one that skips ahead is parked until the
+	 * missing ones arrive, because a gap is an exception, not a guess.
+	 */
+	async applyDeltas(sku: string, entries: DeltaEntry[]): Promise<DeltaOutcome[]> {
+		const gapsBefore = new Set(this.gaps().map((g) => g.source));
+		const outcomes = this.#transact(sku, (change) =>
+			[...entries].sort((a, b) => a.seq - b.seq).map((entry): DeltaOutcome => {
+				const last = this.#sql.exec<{ last_seq: number }>("SELECT last_seq FROM feeds WHERE source = ?", entry.source).toArray()[0]?.last_seq;
+				const parked = this.#sql.exec("SELECT 1 FROM parked_deltas WHERE source = ? AND seq = ?", entry.source, entry.seq).toArray().length > 0;
+				if ((last !== undefined && entry.seq <= last) || parked) {
+					return { sku, source: entry.source, seq: entry.seq, status: "duplicate" };
+				}
+				if (last !== undefined && entry.seq > last + 1) {
+					this.#sql.exec(
+						"INSERT INTO parked_deltas (source, seq, location, delta, reason, received_at) VALUES (?, ?, ?, ?, ?, ?)",
+						entry.source, entry.seq, entry.location, entry.delta, entry.reason ?? null, change.now,
+					);
+					return { sku, source: entry.source, seq: entry.seq, status: "gap", expected: last + 1 };
+				}
+				this.#applyDelta(change, entry);
+				// The arrival may close a gap: apply parked successors in order.
+				for (let next = entry.seq + 1; ; next++) {
+					const row = this.#sql
+						.exec<{ location: string; delta: number; reason: string | null }>(
+							"SELECT location, delta, reason FROM parked_deltas WHERE source = ? AND seq = ?",
+							entry.source, next,
+						)
+						.toArray()[0];
+					if (!row) break;
+					this.#sql.exec("DELETE FROM parked_deltas WHERE source = ? AND seq = ?", entry.source, next);
+					this.#applyDelta(change, { source: entry.source, seq: next, location: row.location, delta: row.delta, reason: row.reason ?? undefined });
+				}
+				return { sku, source: entry.source, seq: entry.seq, status: "applied" };
+			}),
+		);
+		await this.#reportGaps(sku, new Set(entries.map((e) => e.source)), gapsBefore);
+		return outcomes;
+	}
+
+	/** A feed gap is an exception operators see; it clears itself once the missing deltas arrive. */
+	async #reportGaps(sku: string, sources: Set<string>, openBefore: Set<string>): Promise<void> {
+		const monitor = this.env.FLOW_MONITOR.getByName("global");
+		const open = new Map(this.gaps().map((g) => [g.source, g]));
+		try {
+			for (const source of sources) {
+				const gap = open.get(source);
+				const id = `gap:${sku}:${source}`;
+				if (gap) {
+					await monitor.raise({ id, kind: "gap", reason: `${source} feed for ${sku}: waiting for seq ${gap.expected}; parked ${gap.parked.join(", ")}` });
+				} else if (openBefore.has(source)) {
+					await monitor.resolve(id, "the missing deltas arrived");
+				}
+			}
+		} catch {
+			// The gap stays visible in GET /ops/skus/:sku even when the monitor cannot be reached.
+		}
+	}
+
+	/** Deltas that wait behind a gap, per source: what operators see as the exception. */
+	gaps(): Array<{ source: string; expected: number; parked: number[] }> {
+		return this.#sql
+			.exec<{ source: string; last_seq: number; seqs: string }>(
+				`SELECT p.source, f.last_seq, group_concat(p.seq) AS seqs FROM parked_deltas p
+				 JOIN feeds f ON f.source = p.source GROUP BY p.source ORDER BY p.source`,
+			)
+			.toArray()
+			.map((row) => ({ source: row.source, expected: row.last_seq + 1, parked: row.seqs.split(",").map(Number).sort((a, b) => a - b) }));
+	}
+
+	/** Returned goods put back on the shelf at the receiving location; once per receipt. */
+	receiveReturn(sku: string, receipt: ReturnReceipt): { status: "applied" | "duplicate" } {
+		return this.#transact(sku, (change) => {
+			if (this.#sql.exec("SELECT 1 FROM returns WHERE receipt_id = ?", receipt.receiptId).toArray().length > 0) return { status: "duplicate" };
+			this.#sql.exec(
+				"INSERT INTO returns (receipt_id, location, quantity, order_key, line_id, at_ms) VALUES (?, ?, ?, ?, ?, ?)",
+				receipt.receiptId, receipt.location, receipt.quantity, receipt.orderKey ?? null, receipt.lineId ?? null, Date.parse(change.now),
+			);
+			this.#addOnHand(change, receipt.location, receipt.quantity);
+			const cause: AuditCause = receipt.orderKey
+				? { orderKey: receipt.orderKey, lineId: receipt.lineId ?? "", receiptId: receipt.receiptId }
+				: { source: "returns", receiptId: receipt.receiptId };
+			change.record("return", cause, { onHand: receipt.quantity, location: receipt.location });
+			return { status: "applied" };
+		});
+	}
+
+	/** A person's correction (damaged, found, recount), audited with who and why. */
+	adjust(sku: string, input: { location: string; delta: number; operator: string; reason: string }): { onHand: number } {
+		return this.#transact(sku, (change) => {
+			const current = this.#stock(input.location)?.on_hand ?? 0;
+			const applied = Math.max(-current, input.delta);
+			this.#addOnHand(change, input.location, applied);
+			change.record("adjust", { operator: input.operator, reason: input.reason }, { onHand: applied, location: input.location });
+			return { onHand: current + applied };
+		});
+	}
+
+	/**
 	 * Holds up to `quantity` units for one order line (an absolute target, so a retry changes
-	 * nothing). What cannot be covered now is reported backordered. A lower target releases the
-	 * difference. A line already released or committed stays so.
+	 * nothing). What cannot be covered now is backordered and waits in FIFO order. A lower target
+	 * releases the difference. A line already released or committed stays so.
 	 */
 	reserve(line: LineRef & { quantity: number }): ReserveResult {
-		return this.#transact((now, tally): ReserveResult => {
+		return this.#transact(line.sku, (change): ReserveResult => {
 			const row = this.#reservation(line);
 			if (row && row.status !== "open") return { status: row.status, reserved: 0, backordered: 0 };
 			const held = row?.quantity ?? 0;
-			const available = Math.max(0, this.#onHand - this.#reserved);
-			const quantity = line.quantity <= held ? line.quantity : held + Math.min(line.quantity - held, available);
+			const quantity = line.quantity <= held ? line.quantity : held + Math.min(line.quantity - held, change.available);
 			if (!row || quantity !== held || row.requested !== line.quantity) {
 				this.#sql.exec(
 					`INSERT INTO reservations (order_key, line_id, requested, quantity, status, updated_at) VALUES (?, ?, ?, ?, 'open', ?)
 					 ON CONFLICT (order_key, line_id) DO UPDATE SET requested = excluded.requested, quantity = excluded.quantity,
 					 updated_at = excluded.updated_at`,
-					line.orderKey, line.lineId, line.quantity, quantity, now,
+					line.orderKey, line.lineId, line.quantity, quantity, change.now,
 				);
-				tally.reserved += quantity - held;
-				tally.touched = true;
+				change.record(quantity >= held ? "reserve" : "release", { orderKey: line.orderKey, lineId: line.lineId }, { reserved: quantity - held });
 			}
 			return { status: "open", reserved: quantity, backordered: line.quantity - quantity };
 		});
@@ -141,17 +350,16 @@ export class SkuLedger extends DurableObject<Env> {
 
 	/** Gives a line's units back. Leaves a tombstone so a late, retried reserve cannot revive it. */
 	release(line: LineRef): { released: number } {
-		return this.#transact((now, tally) => {
+		return this.#transact(line.sku, (change) => {
 			const row = this.#reservation(line);
 			if (row && row.status !== "open") return { released: 0 };
 			this.#sql.exec(
 				`INSERT INTO reservations (order_key, line_id, requested, quantity, status, updated_at) VALUES (?, ?, 0, 0, 'released', ?)
 				 ON CONFLICT (order_key, line_id) DO UPDATE SET quantity = 0, status = 'released', updated_at = excluded.updated_at`,
-				line.orderKey, line.lineId, now,
+				line.orderKey, line.lineId, change.now,
 			);
 			const released = row?.quantity ?? 0;
-			tally.reserved -= released;
-			tally.touched = true;
+			change.record("release", { orderKey: line.orderKey, lineId: line.lineId }, { reserved: -released });
 			return { released };
 		});
 	}
@@ -161,7 +369,7 @@ export class SkuLedger extends DurableObject<Env> {
 	 * the shipping location (or the fullest one when the channel did not say). Idempotent per commitId.
 	 */
 	commit(line: LineRef & { commitId: string; quantity: number; location?: string }): CommitResult {
-		return this.#transact((now, tally): CommitResult => {
+		return this.#transact(line.sku, (change): CommitResult => {
 			const done = this.#sql
 				.exec<{ quantity: number; location: string | null; shortfall: number }>(
 					"SELECT quantity, location, shortfall FROM commits WHERE order_key = ? AND line_id = ? AND commit_id = ?",
@@ -171,14 +379,16 @@ export class SkuLedger extends DurableObject<Env> {
 			if (done) return { committed: done.quantity, location: done.location, shortfall: done.shortfall };
 
 			const row = this.#reservation(line);
+			let consumed = 0;
 			if (row?.status === "open") {
-				const consumed = Math.min(row.quantity, line.quantity);
+				consumed = Math.min(row.quantity, line.quantity);
 				const left = row.quantity - consumed;
+				// What shipped is no longer wanted: the line's request shrinks with it.
+				const requested = Math.max(left, row.requested - line.quantity);
 				this.#sql.exec(
-					"UPDATE reservations SET quantity = ?, status = ?, updated_at = ? WHERE order_key = ? AND line_id = ?",
-					left, left === 0 ? "committed" : "open", now, line.orderKey, line.lineId,
+					"UPDATE reservations SET quantity = ?, requested = ?, status = ?, updated_at = ? WHERE order_key = ? AND line_id = ?",
+					left, requested, requested === 0 ? "committed" : "open", change.now, line.orderKey, line.lineId,
 				);
-				tally.reserved -= consumed;
 			}
 			const locations = this.#sql
 				.exec<{ location: string; on_hand: number }>(
@@ -190,74 +400,195 @@ export class SkuLedger extends DurableObject<Env> {
 			for (const { location, on_hand } of locations) {
 				const take = Math.min(on_hand, remaining);
 				if (take === 0) continue;
-				this.#sql.exec("UPDATE stock SET on_hand = on_hand - ?, updated_at = ? WHERE location = ?", take, now, location);
+				this.#sql.exec("UPDATE stock SET on_hand = on_hand - ?, updated_at = ? WHERE location = ?", take, change.now, location);
 				remaining -= take;
 			}
-			tally.onHand -= line.quantity - remaining;
-			tally.touched = true;
 			const location = line.location ?? locations[0]?.location ?? null;
 			this.#sql.exec(
-				"INSERT INTO commits (order_key, line_id, commit_id, quantity, location, shortfall, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-				line.orderKey, line.lineId, line.commitId, line.quantity, location, remaining, now,
+				"INSERT INTO commits (order_key, line_id, commit_id, quantity, location, shortfall, at, at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+				line.orderKey, line.lineId, line.commitId, line.quantity, location, remaining, change.now, Date.parse(change.now),
 			);
+			change.record("commit", { orderKey: line.orderKey, lineId: line.lineId, commitId: line.commitId }, {
+				onHand: -(line.quantity - remaining),
+				reserved: -consumed,
+				location: location ?? undefined,
+			});
 			return { committed: line.quantity, location, shortfall: remaining };
 		});
 	}
 
-	/** Stock by location and every reservation, for the ops API and invariant checks. */
-	detail(sku: string) {
+	/** Stock by location, every reservation, waiting backorders and recent audit entries. */
+	detail(sku: string, auditLimit = 50) {
 		return {
 			...this.availability(sku),
-			locations: this.#sql.exec<{ location: string; on_hand: number; as_of_ms: number; source: string }>(
-				"SELECT location, on_hand, as_of_ms, source FROM stock ORDER BY location",
-			).toArray().map((row) => ({
-				location: row.location,
-				onHand: row.on_hand,
-				asOf: new Date(row.as_of_ms).toISOString(),
-				source: row.source,
-			})),
-			reservations: this.#sql.exec<{ order_key: string; line_id: string; requested: number; quantity: number; status: string }>(
-				"SELECT order_key, line_id, requested, quantity, status FROM reservations ORDER BY updated_at, order_key, line_id",
-			).toArray().map((row) => ({
-				orderKey: row.order_key,
-				lineId: row.line_id,
-				requested: row.requested,
-				quantity: row.quantity,
-				status: row.status,
-			})),
+			locations: this.#sql
+				.exec<{ location: string; on_hand: number; as_of_ms: number; source: string }>(
+					"SELECT location, on_hand, as_of_ms, source FROM stock ORDER BY location",
+				)
+				.toArray()
+				.map((row) => ({ location: row.location, onHand: row.on_hand, asOf: new Date(row.as_of_ms).toISOString(), source: row.source })),
+			reservations: this.#sql
+				.exec<{ order_key: string; line_id: string; requested: number; quantity: number; status: string }>(
+					"SELECT order_key, line_id, requested, quantity, status FROM reservations ORDER BY rowid",
+				)
+				.toArray()
+				.map((row) => ({ orderKey: row.order_key, lineId: row.line_id, requested: row.requested, quantity: row.quantity, status: row.status })),
+			backorders: this.#sql
+				.exec<{ order_key: string; line_id: string; short: number }>(
+					"SELECT order_key, line_id, requested - quantity AS short FROM reservations WHERE status = 'open' AND quantity < requested ORDER BY rowid",
+				)
+				.toArray()
+				.map((row, position) => ({ position: position + 1, orderKey: row.order_key, lineId: row.line_id, waiting: row.short })),
+			gaps: this.gaps(),
+			audit: this.#sql
+				.exec<{ seq: number; at: string; kind: string; location: string | null; on_hand_delta: number; reserved_delta: number; on_hand_after: number; reserved_after: number; cause: string }>(
+					"SELECT * FROM audit ORDER BY seq DESC LIMIT ?",
+					Math.min(Math.max(auditLimit, 1), 1000),
+				)
+				.toArray()
+				.map((row) => ({
+					seq: row.seq,
+					at: row.at,
+					kind: row.kind,
+					location: row.location,
+					onHandDelta: row.on_hand_delta,
+					reservedDelta: row.reserved_delta,
+					onHandAfter: row.on_hand_after,
+					reservedAfter: row.reserved_after,
+					cause: JSON.parse(row.cause) as AuditCause,
+				})),
 		};
+	}
+
+	/** Delivers backorder allocations to their orders; the alarm retries what did not get through. */
+	override async alarm(): Promise<void> {
+		await this.#notifyOrders();
+		if (this.#scalar("SELECT COUNT(*) AS n FROM notices") > 0) {
+			await this.ctx.storage.setAlarm(Date.now() + 1_000 + Math.random() * 4_000);
+		}
+	}
+
+	#applyDelta(change: Change, entry: DeltaEntry): void {
+		const current = this.#stock(entry.location)?.on_hand ?? 0;
+		// A feed cannot take a location below zero; what it could not take is visible in the audit.
+		const applied = Math.max(-current, entry.delta);
+		this.#addOnHand(change, entry.location, applied);
+		this.#sql.exec(
+			"INSERT INTO feeds (source, last_seq) VALUES (?, ?) ON CONFLICT (source) DO UPDATE SET last_seq = excluded.last_seq",
+			entry.source, entry.seq,
+		);
+		change.record("delta", { source: entry.source, seq: entry.seq, ...(entry.reason ? { reason: entry.reason } : {}) }, { onHand: applied, location: entry.location });
+	}
+
+	#addOnHand(change: Change, location: string, delta: number): void {
+		this.#sql.exec(
+			`INSERT INTO stock (location, on_hand, as_of_ms, source, updated_at) VALUES (?, ?, 0, 'delta', ?)
+			 ON CONFLICT (location) DO UPDATE SET on_hand = on_hand + ?, updated_at = excluded.updated_at`,
+			location, Math.max(0, delta), change.now, delta,
+		);
+	}
+
+	/** Stock that became available goes to the oldest waiting lines first. */
+	#allocateBackorders(change: Change): void {
+		if (change.available === 0) return;
+		const waiting = this.#sql
+			.exec<{ order_key: string; line_id: string; requested: number; quantity: number }>(
+				"SELECT order_key, line_id, requested, quantity FROM reservations WHERE status = 'open' AND quantity < requested ORDER BY rowid",
+			)
+			.toArray();
+		for (const row of waiting) {
+			const take = Math.min(row.requested - row.quantity, change.available);
+			if (take === 0) break;
+			this.#sql.exec(
+				"UPDATE reservations SET quantity = quantity + ?, updated_at = ? WHERE order_key = ? AND line_id = ?",
+				take, change.now, row.order_key, row.line_id,
+			);
+			change.record("allocate", { orderKey: row.order_key, lineId: row.line_id }, { reserved: take });
+			this.#sql.exec(
+				`INSERT INTO notices (order_key, line_id, reserved, requested) VALUES (?, ?, ?, ?)
+				 ON CONFLICT (order_key, line_id) DO UPDATE SET reserved = excluded.reserved, requested = excluded.requested`,
+				row.order_key, row.line_id, row.quantity + take, row.requested,
+			);
+			change.allocations++;
+		}
+	}
+
+	async #notifyOrders(): Promise<void> {
+		if (this.#notifying) return this.#notifying;
+		this.#notifying = (async () => {
+			const sku = this.#sku;
+			if (!sku) return;
+			const notices = this.#sql.exec<{ order_key: string; line_id: string; reserved: number; requested: number }>("SELECT * FROM notices").toArray();
+			await Promise.all(
+				notices.map(async (n) => {
+					try {
+						await this.env.ORDER_FLOW.getByName(n.order_key).lineAllocated({ sku, lineId: n.line_id, reserved: n.reserved, requested: n.requested });
+						// Only clear the notice that was delivered; a newer allocation stays queued.
+						this.#sql.exec(
+							"DELETE FROM notices WHERE order_key = ? AND line_id = ? AND reserved = ?",
+							n.order_key, n.line_id, n.reserved,
+						);
+					} catch {
+						// Left in the table: the alarm retries it.
+					}
+				}),
+			);
+		})().finally(() => {
+			this.#notifying = null;
+		});
+		return this.#notifying;
+	}
+
+	/**
+	 * Runs one check-and-write in a synchronous transaction (no await can interleave), then hands
+	 * freed stock to waiting backorders in the same transaction. The in-memory totals move only
+	 * once it has committed.
+	 */
+	#transact<T>(sku: string | null | undefined, body: (change: Change) => T): T {
+		const change = new Change(this.#sql, { onHand: this.#onHand, reserved: this.#reserved }, new Date().toISOString());
+		const result = this.ctx.storage.transactionSync(() => {
+			if (sku && this.#sku === null) this.#sql.exec("INSERT OR IGNORE INTO meta (key, value) VALUES ('sku', ?)", sku);
+			const value = body(change);
+			this.#allocateBackorders(change);
+			if (change.entries > 0) {
+				this.#sql.exec("INSERT INTO meta (key, value) VALUES ('updated_at', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", change.now);
+				this.#pruneAudit();
+			}
+			return value;
+		});
+		if (sku && this.#sku === null) this.#sku = sku;
+		this.#onHand += change.onHand;
+		this.#reserved += change.reserved;
+		if (change.entries > 0) this.#updatedAt = change.now;
+		if (change.allocations > 0) {
+			void this.ctx.storage.setAlarm(Date.now() + 2_000);
+			void this.#notifyOrders();
+		}
+		return result;
+	}
+
+	#pruneAudit(): void {
+		const last = this.#scalar("SELECT COALESCE(MAX(seq), 0) AS n FROM audit");
+		if (last > AUDIT_KEEP) this.#sql.exec("DELETE FROM audit WHERE seq <= ?", last - AUDIT_KEEP);
+	}
+
+	#stock(location: string) {
+		return this.#sql
+			.exec<{ on_hand: number; as_of_ms: number }>("SELECT on_hand, as_of_ms FROM stock WHERE location = ?", location)
+			.toArray()[0];
 	}
 
 	#reservation(line: LineRef): ReservationRow | undefined {
 		return this.#sql
-			.exec<ReservationRow>(
-				"SELECT requested, quantity, status FROM reservations WHERE order_key = ? AND line_id = ?",
-				line.orderKey, line.lineId,
-			)
+			.exec<ReservationRow>("SELECT requested, quantity, status FROM reservations WHERE order_key = ? AND line_id = ?", line.orderKey, line.lineId)
 			.toArray()[0];
 	}
 
-	/**
-	 * Runs one check-and-write in a synchronous transaction (no await can interleave). The
-	 * in-memory totals move by the tally only once it has committed.
-	 */
-	#transact<T>(body: (now: string, tally: Tally) => T): T {
-		const now = new Date().toISOString();
-		const tally: Tally = { onHand: 0, reserved: 0, touched: false };
-		const result = this.ctx.storage.transactionSync(() => {
-			const value = body(now, tally);
-			if (tally.touched) {
-				this.#sql.exec("INSERT INTO meta (key, value) VALUES ('updated_at', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", now);
-			}
-			return value;
-		});
-		this.#onHand += tally.onHand;
-		this.#reserved += tally.reserved;
-		if (tally.touched) this.#updatedAt = now;
-		return result;
+	#meta(key: string): string | null {
+		return this.#sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = ?", key).toArray()[0]?.value ?? null;
 	}
 
-	#scalar(query: string): number {
-		return this.#sql.exec<{ n: number }>(query).one().n;
+	#scalar(query: string, ...bindings: (string | number)[]): number {
+		return this.#sql.exec<{ n: number }>(query, ...bindings).one().n;
 	}
 }

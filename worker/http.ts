@@ -14,6 +14,18 @@ export function invalid(error: z.ZodError): Response {
 	return failure(400, "invalid_request", formatIssues(error));
 }
 
+/** Reads a JSON body against a schema: the data, or the 400 that says exactly what is wrong. */
+export async function readJson<S extends z.ZodType>(request: Request, schema: S): Promise<{ data: z.infer<S> } | { response: Response }> {
+	let body: unknown;
+	try {
+		body = await request.json();
+	} catch {
+		return { response: failure(400, "invalid_json", "body is not JSON") };
+	}
+	const parsed = schema.safeParse(body);
+	return parsed.success ? { data: parsed.data } : { response: invalid(parsed.error) };
+}
+
 const encoder = new TextEncoder();
 
 /** Constant-time string comparison: both sides are hashed first so their lengths match. */

@@ -2,7 +2,7 @@ import { Router, type IRequest } from "itty-router";
 import { ConfigError, loadConfig } from "./config";
 import type { Env } from "./env";
 import { failure, hasBearer } from "./http";
-import { getAvailability, postSnapshot } from "./routes/inventory";
+import { getAvailability, postAdjustment, postDeltas, postReturns, postSnapshot } from "./routes/inventory";
 import { getException, getOrder, getSku, listExceptions, listFlows, replayException } from "./routes/ops";
 import { receiveShopifyWebhook } from "./routes/webhooks";
 
@@ -48,10 +48,13 @@ export const router = Router<IRequest, Args>({ catch: toErrorResponse });
 router
 	.post("/webhooks/shopify/:connection", receiveShopifyWebhook)
 	.post("/v1/inventory/snapshots", requireOps, postSnapshot)
+	.post("/v1/inventory/deltas", requireOps, postDeltas)
+	.post("/v1/inventory/returns", requireOps, postReturns)
 	.get("/v1/availability", async (request, env) => withCors(await getAvailability(request, env), request, env))
 	.options("/v1/availability", preflight)
 	.get("/ops/orders/:id", requireOps, getOrder)
 	.get("/ops/skus/:sku", requireOps, getSku)
+	.post("/ops/skus/:sku/adjustments", requireOps, postAdjustment)
 	.get("/ops/exceptions", requireOps, listExceptions)
 	.get("/ops/exceptions/:id", requireOps, getException)
 	.post("/ops/exceptions/:id/replay", requireOps, replayException)

@@ -16,6 +16,58 @@ export const InventorySnapshot = z.object({
 });
 export type InventorySnapshot = z.infer<typeof InventorySnapshot>;
 
+export const InventoryDeltas = z.object({
+	/** The feed; its `seq` numbers run per source and SKU, each one higher than the last. */
+	source: z.string().min(1).max(200),
+	items: z
+		.array(
+			z.object({
+				sku: Sku,
+				location: Location,
+				delta: z.number().int().refine((n) => n !== 0, "a delta of 0 changes nothing"),
+				seq: z.number().int().nonnegative(),
+				reason: z.string().max(200).optional(),
+			}),
+		)
+		.min(1)
+		.max(1000),
+});
+export type InventoryDeltas = z.infer<typeof InventoryDeltas>;
+
+export const DeltaOutcome = z.object({
+	sku: z.string(),
+	source: z.string(),
+	seq: z.number().int(),
+	status: z.enum(["applied", "duplicate", "gap"]),
+	/** For a gap: the sequence number the ledger is waiting for. */
+	expected: z.number().int().optional(),
+});
+export type DeltaOutcome = z.infer<typeof DeltaOutcome>;
+
+export const ReturnReceipts = z.object({
+	source: z.string().min(1).max(200),
+	items: z
+		.array(
+			z.object({
+				receiptId: z.string().min(1).max(200),
+				sku: Sku,
+				location: Location,
+				quantity: z.number().int().positive(),
+				orderKey: z.string().max(400).optional(),
+				lineId: z.string().max(200).optional(),
+			}),
+		)
+		.min(1)
+		.max(1000),
+});
+
+export const StockAdjustment = z.object({
+	location: Location,
+	delta: z.number().int().refine((n) => n !== 0, "a delta of 0 changes nothing"),
+	operator: z.string().min(1).max(200),
+	reason: z.string().min(1).max(500),
+});
+
 export const SnapshotOutcome = z.object({
 	sku: z.string(),
 	location: z.string(),

@@ -1,25 +1,25 @@
 import type { IRequest } from "itty-router";
 import { z } from "zod";
 import type { Env } from "../env";
-import { failure, invalid, json } from "../http";
-import { InventorySnapshot, Sku, type SnapshotOutcome } from "../model/inventory";
-import type { StockEntry } from "../../durable-objects/sku-ledger";
+import { invalid, json, readJson } from "../http";
+import {
+	type DeltaOutcome,
+	InventoryDeltas,
+	InventorySnapshot,
+	ReturnReceipts,
+	Sku,
+	type SnapshotOutcome,
+	StockAdjustment,
+} from "../model/inventory";
+import type { DeltaEntry, StockEntry } from "../../durable-objects/sku-ledger";
 
 /** POST /v1/inventory/snapshots — absolute on-hand counts per SKU and location from a warehouse system. */
 export async function postSnapshot(request: IRequest, env: Env): Promise<Response> {
-	let body: unknown;
-	try {
-		body = await request.json();
-	} catch {
-		return failure(400, "invalid_json", "body is not JSON");
-	}
-	const parsed = InventorySnapshot.safeParse(body);
-	if (!parsed.success) return invalid(parsed.error);
-	const { source, asOf, items } = parsed.data;
-
-	const bySku = Map.groupBy(items, (item) => item.sku);
+	const body = await readJson(request, InventorySnapshot);
+	if ("response" in body) return body.response;
+	const { source, asOf, items } = body.data;
 	const results = await Promise.all(
-		[...bySku].map(([sku, entries]) =>
+		[...Map.groupBy(items, (item) => item.sku)].map(([sku, entries]) =>
 			env.SKU_LEDGER.getByName(sku).applySnapshot(
 				sku,
 				entries.map((e): StockEntry => ({ location: e.location, onHand: e.onHand, asOf, source })),
@@ -27,11 +27,59 @@ export async function postSnapshot(request: IRequest, env: Env): Promise<Respons
 		),
 	);
 	const outcomes: SnapshotOutcome[] = results.flat();
+	return json({ applied: count(outcomes, "applied"), stale: count(outcomes, "stale"), results: outcomes });
+}
+
+/**
+ * POST /v1/inventory/deltas — relative changes from a feed, with per-source, per-SKU sequence
+ * numbers. Duplicates change nothing; a sequence that skips ahead is parked and raised as an
+ * exception until the missing ones arrive.
+ */
+export async function postDeltas(request: IRequest, env: Env): Promise<Response> {
+	const body = await readJson(request, InventoryDeltas);
+	if ("response" in body) return body.response;
+	const { source, items } = body.data;
+	const results = await Promise.all(
+		[...Map.groupBy(items, (item) => item.sku)].map(([sku, entries]) =>
+			env.SKU_LEDGER.getByName(sku).applyDeltas(
+				sku,
+				entries.map((e): DeltaEntry => ({ source, seq: e.seq, location: e.location, delta: e.delta, reason: e.reason })),
+			),
+		),
+	);
+	const outcomes: DeltaOutcome[] = results.flat();
 	return json({
-		applied: outcomes.filter((o) => o.status === "applied").length,
-		stale: outcomes.filter((o) => o.status === "stale").length,
+		applied: count(outcomes, "applied"),
+		duplicate: count(outcomes, "duplicate"),
+		gap: count(outcomes, "gap"),
 		results: outcomes,
 	});
+}
+
+/** POST /v1/inventory/returns — return receipts put units back at the receiving location, once each. */
+export async function postReturns(request: IRequest, env: Env): Promise<Response> {
+	const body = await readJson(request, ReturnReceipts);
+	if ("response" in body) return body.response;
+	const results = await Promise.all(
+		body.data.items.map(async (item) => ({
+			receiptId: item.receiptId,
+			sku: item.sku,
+			...(await env.SKU_LEDGER.getByName(item.sku).receiveReturn(item.sku, item)),
+		})),
+	);
+	return json({ results });
+}
+
+/** POST /ops/skus/:sku/adjustments — an operator's audited correction of one location's count. */
+export async function postAdjustment(request: IRequest, env: Env): Promise<Response> {
+	const body = await readJson(request, StockAdjustment);
+	if ("response" in body) return body.response;
+	const sku = decodeURIComponent(request.params.sku ?? "");
+	return json(await env.SKU_LEDGER.getByName(sku).adjust(sku, body.data));
+}
+
+function count<T extends { status: string }>(outcomes: T[], status: T["status"]): number {
+	return outcomes.filter((o) => o.status === status).length;
 }
 
 const AvailabilityQuery = z.array(Sku).min(1, "give at least one ?sku=").max(100, "at most 100 SKUs per request");
