@@ -268,6 +268,8 @@ export class OrderFlow extends DurableObject<Env> {
 				const events = [...this.#unsent.splice(0), ...this.#refreshStatus(), ...settled.filter((e) => e !== null)];
 				this.#emit(events);
 			} while (this.#again);
+			// Nothing left for the backstop to finish: an idle order costs no alarm.
+			if (this.#pendingCount() === 0) await this.ctx.storage.deleteAlarm();
 		})().finally(() => {
 			this.#driving = null;
 		});
