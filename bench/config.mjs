@@ -4,8 +4,12 @@
 export const HOST = "127.0.0.1";
 /** Fixed loopback ports; override with BENCH_PORT_BASE if they are taken. */
 const base = Number(process.env.BENCH_PORT_BASE ?? 18780);
+/** Miniflare's entry sockets (its entry worker in front of ours): reference only. */
 export const FLOOR_PORT = base + 1;
 export const APP_PORT = base + 2;
+/** workerd sockets bound straight to each worker: what the bench measures. */
+export const FLOOR_DIRECT_PORT = base + 11;
+export const APP_DIRECT_PORT = base + 12;
 
 export const CONNECTION = "shopify-demo";
 export const SHOPIFY_SECRET = "bench-shopify-demo-secret";
@@ -15,5 +19,5 @@ export const OPS_TOKEN = "bench-ops-token-0123456789abcdef";
 export const BUILD_DIR = "bench/.build";
 export const BUNDLE = `${BUILD_DIR}/index.js`;
 
-/** Read from wrangler.toml by server.mjs; kept here only as the documented fallback. */
+/** server.mjs reads compatibility_date and compatibility_flags from here. */
 export const WRANGLER_TOML = "wrangler.toml";

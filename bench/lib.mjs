@@ -1,11 +1,28 @@
 // Helpers for bench/run.mjs and bench/profile.mjs: server lifecycle, autocannon, CPU accounting.
 
-import { fork } from "node:child_process";
-import { readFileSync, readdirSync } from "node:fs";
+import { fork, spawnSync } from "node:child_process";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import autocannon from "autocannon";
-import { OPS_TOKEN } from "./config.mjs";
+import { BUILD_DIR, BUNDLE, OPS_TOKEN } from "./config.mjs";
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// ---------------------------------------------------------------- build
+
+/** Bundles the worker as it would be deployed (wrangler handles `cloudflare:workers` and nodejs_compat). */
+export function buildWorker(log = () => {}) {
+	log(`bundling worker: wrangler deploy --dry-run --outdir ${BUILD_DIR}`);
+	const result = spawnSync("npx", ["--no-install", "wrangler", "deploy", "--dry-run", "--outdir", BUILD_DIR], {
+		encoding: "utf8",
+		env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "1" },
+	});
+	if (result.status !== 0) throw new Error(`wrangler build failed:\n${result.stdout}\n${result.stderr}`);
+	if (!existsSync(BUNDLE)) {
+		const js = readdirSync(BUILD_DIR).filter((f) => f.endsWith(".js"));
+		throw new Error(`expected ${BUNDLE}; wrangler wrote ${js.join(", ") || "no .js file"}`);
+	}
+	log(`bundle: ${BUNDLE} (${(readFileSync(BUNDLE).byteLength / 1024).toFixed(0)} KiB)`);
+}
 
 // ---------------------------------------------------------------- server lifecycle
 

@@ -1,19 +1,34 @@
-// Runs the bundled ordersync worker and a trivial "floor" worker on workerd via Miniflare, each on
-// its own fixed loopback port and its own workerd process. Started by bench/run.mjs with an IPC
-// channel (child_process.fork); it reports { type: "ready", ... } and shuts down on "shutdown",
-// SIGINT/SIGTERM, or when its parent goes away (IPC disconnect). State is Miniflare's ephemeral
-// temp directory, deleted on dispose().
+// Runs the bundled ordersync worker and a trivial "floor" worker on workerd via Miniflare, each in
+// its own workerd process. Started by bench/run.mjs with an IPC channel (child_process.fork); it
+// reports { type: "ready", ... } and shuts down on "shutdown", SIGINT/SIGTERM, or when its parent
+// goes away (IPC disconnect). State is Miniflare's temp directory, deleted on dispose().
 //
-// Usage (standalone, for experiments): node bench/server.mjs [--direct]
-//   --direct  also expose the app worker on APP_PORT+10 through an unsafeDirectSocket
-//             (bypasses Miniflare's entry worker) — used by bench/profile.mjs.
+// Each worker listens on two fixed loopback ports:
+//   direct (FLOOR_DIRECT_PORT / APP_DIRECT_PORT): a workerd socket bound straight to the worker
+//     (Miniflare's unsafeDirectSockets) — what the bench measures;
+//   entry  (FLOOR_PORT / APP_PORT): Miniflare's usual socket, which first runs its own "entry"
+//     worker and forwards to ours through a service binding. That extra JS hop caps a trivial
+//     worker at roughly a third of the direct rate and adds a ~35 ms p99 tail at 32 connections
+//     (see bench/README.md), so it is only measured for reference.
+//
+// Standalone: node bench/server.mjs  (prints the ready message as JSON; Ctrl-C to stop)
 
-import { readFileSync } from "node:fs";
-import { readdirSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+import os from "node:os";
 import { Log, LogLevel, Miniflare, convertV4MiniflareOptions } from "miniflare";
-import { APP_PORT, BUNDLE, FLOOR_PORT, HOST, OPS_TOKEN, SHOPIFY_SECRET, WRANGLER_TOML } from "./config.mjs";
+import { APP_DIRECT_PORT, APP_PORT, BUNDLE, FLOOR_DIRECT_PORT, FLOOR_PORT, HOST, OPS_TOKEN, SHOPIFY_SECRET, WRANGLER_TOML } from "./config.mjs";
 
-const direct = process.argv.includes("--direct") || process.env.BENCH_DIRECT === "1";
+/**
+ * Where the Durable Objects' SQLite databases live. Miniflare keeps them in a temp dir under
+ * $TMPDIR, one file per object, and workerd syncs every commit to it:
+ *   "shm"  (default where /dev/shm exists) — the temp dir on tmpfs, so commits cost no disk flush;
+ *   "disk" — the temp dir under the real $TMPDIR, commits flushed to the VM's disk.
+ * (Miniflare's in-memory DO storage is not SQLite-backed, so these SQLite classes cannot use it.)
+ */
+const storage = process.env.BENCH_DO_STORAGE ?? (existsSync("/dev/shm") ? "shm" : "disk");
+if (!["disk", "shm"].includes(storage)) throw new Error(`BENCH_DO_STORAGE must be shm or disk, not ${storage}`);
+if (storage === "shm") process.env.TMPDIR = "/dev/shm"; // os.tmpdir() is read when Miniflare starts
+const inspectorPort = process.env.BENCH_INSPECTOR_PORT ? Number(process.env.BENCH_INSPECTOR_PORT) : undefined;
 const scriptPath = process.env.BENCH_SCRIPT ?? BUNDLE;
 
 function wranglerCompat() {
@@ -54,9 +69,11 @@ async function start() {
 			port: FLOOR_PORT,
 			logRequests: false,
 			log,
+			cf: false, // no network: use Miniflare's placeholder request.cf
 			modules: true,
 			script: 'export default { fetch() { return new Response("ok"); } };',
 			...compat,
+			unsafeDirectSockets: [{ host: HOST, port: FLOOR_DIRECT_PORT }],
 		}),
 	);
 	instances.push(floor);
@@ -71,6 +88,7 @@ async function start() {
 			port: APP_PORT,
 			logRequests: false,
 			log,
+			cf: false, // no network: use Miniflare's placeholder request.cf
 			modules: true,
 			scriptPath,
 			...compat,
@@ -85,7 +103,8 @@ async function start() {
 				SHOPIFY_DEMO_SECRET: SHOPIFY_SECRET,
 				OPS_TOKEN,
 			},
-			...(direct ? { unsafeDirectSockets: [{ host: HOST, port: APP_PORT + 10 }] } : {}),
+			unsafeDirectSockets: [{ host: HOST, port: APP_DIRECT_PORT }],
+			...(inspectorPort ? { inspectorPort } : {}),
 		}),
 	);
 	instances.push(app);
@@ -115,9 +134,12 @@ try {
 	const ready = {
 		type: "ready",
 		pid: process.pid,
-		floorUrl: `http://${HOST}:${FLOOR_PORT}`,
-		appUrl: `http://${HOST}:${APP_PORT}`,
-		directUrl: direct ? `http://${HOST}:${APP_PORT + 10}` : null,
+		floorUrl: `http://${HOST}:${FLOOR_DIRECT_PORT}`,
+		appUrl: `http://${HOST}:${APP_DIRECT_PORT}`,
+		floorEntryUrl: `http://${HOST}:${FLOOR_PORT}`,
+		appEntryUrl: `http://${HOST}:${APP_PORT}`,
+		storage,
+		tmpdir: os.tmpdir(),
 		...info,
 	};
 	if (process.send) process.send(ready);

@@ -1,0 +1,88 @@
+// Bench-only worker for bench/profile.mjs `probe`: the real ordersync worker and Durable Objects,
+// plus /__probe/* routes that repeat one step N times inside the isolate, so the client can time
+// steps the Workers clock cannot (it does not advance during synchronous code). Never deployed.
+
+import app from "../worker/index";
+import type { Env } from "../worker/env";
+import { parseChange } from "../worker/inbound";
+import { signShopifyBody, verifyShopifyHmac } from "../worker/connectors/shopify/signature";
+
+export { FlowMonitor } from "../durable-objects/flow-monitor";
+export { OrderFlow } from "../durable-objects/order-flow";
+export { SkuLedger } from "../durable-objects/sku-ledger";
+
+const SECRET_BINDING = "SHOPIFY_DEMO_SECRET";
+
+/** Runs `task(i)` for i in [0, n) with at most `c` in flight. */
+async function pool(n: number, c: number, task: (i: number) => Promise<unknown>): Promise<void> {
+	let next = 0;
+	await Promise.all(
+		Array.from({ length: Math.min(c, n) }, async () => {
+			while (next < n) await task(next++);
+		}),
+	);
+}
+
+async function probe(request: Request, env: Env): Promise<Response> {
+	const url = new URL(request.url);
+	const n = Number(url.searchParams.get("n") ?? "100");
+	const c = Number(url.searchParams.get("c") ?? "1");
+	const body = new Uint8Array(await request.arrayBuffer());
+	const raw = new TextDecoder().decode(body);
+	switch (url.pathname) {
+		case "/__probe/hmac": {
+			const secret = env[SECRET_BINDING] as string;
+			const signature = await signShopifyBody(secret, body);
+			let ok = 0;
+			for (let i = 0; i < n; i++) if (await verifyShopifyHmac(secret, body, signature)) ok++;
+			return Response.json({ ok });
+		}
+		case "/__probe/parse": {
+			let ok = 0;
+			for (let i = 0; i < n; i++) {
+				const parsed = parseChange({
+					eventId: "probe", connection: "shopify-demo", channel: "shopify", topic: "orders/create",
+					triggeredAt: null, receivedAt: new Date().toISOString(), rawBody: raw,
+				});
+				if (parsed.ok) ok++;
+			}
+			return Response.json({ ok });
+		}
+		case "/__probe/jsonparse": {
+			let ok = 0;
+			for (let i = 0; i < n; i++) if (JSON.parse(raw)) ok++;
+			return Response.json({ ok });
+		}
+		case "/__probe/reserve": {
+			const sku = url.searchParams.get("sku") ?? "PROBE-HOT";
+			const ledger = env.SKU_LEDGER.getByName(sku);
+			await ledger.applySnapshot(sku, [{ location: "wh", onHand: Math.floor(n * 0.75), asOf: new Date().toISOString(), source: "probe" }]);
+			await pool(n, c, (i) => ledger.reserve({ orderKey: `probe:${i}`, lineId: "1", quantity: 1 }));
+			const detail = await ledger.availability(sku);
+			return Response.json({ reserved: detail.reserved, onHand: detail.onHand });
+		}
+		case "/__probe/monitor": {
+			const monitor = env.FLOW_MONITOR.getByName("global");
+			await pool(n, c, (i) => monitor.record([{ type: "probe", orderKey: `probe:${i}`, detail: "probe" }]));
+			return Response.json({ ok: n });
+		}
+		case "/__probe/newdo": {
+			const prefix = url.searchParams.get("prefix") ?? "P";
+			await pool(n, c, (i) => env.ORDER_FLOW.getByName(`${prefix}:${i}`).view());
+			return Response.json({ ok: n });
+		}
+		case "/__probe/newledger": {
+			const prefix = url.searchParams.get("prefix") ?? "L";
+			await pool(n, c, (i) => env.SKU_LEDGER.getByName(`${prefix}-${i}`).availability(`${prefix}-${i}`));
+			return Response.json({ ok: n });
+		}
+	}
+	return new Response("no such probe", { status: 404 });
+}
+
+export default {
+	fetch(request, env, ctx) {
+		if (new URL(request.url).pathname.startsWith("/__probe/")) return probe(request, env);
+		return app.fetch(request, env, ctx);
+	},
+} satisfies ExportedHandler<Env>;
