@@ -9,6 +9,7 @@ export default defineConfig({
 			miniflare: {
 				bindings: {
 					SHOPIFY_DEMO_SECRET: "test-shopify-secret",
+					SHOPIFY_OUTLET_SECRET: "test-outlet-secret",
 					OPS_TOKEN: "test-ops-token-0123456789",
 				},
 			},

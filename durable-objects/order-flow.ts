@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import { loadConfig } from "../worker/config";
 import type { Env } from "../worker/env";
 import type { InboundEvent } from "../worker/model/events";
 import type { CanonicalOrder, Refund } from "../worker/model/order";
@@ -217,15 +218,19 @@ export class OrderFlow extends DurableObject<Env> {
 
 		const existing = new Map(this.#lines().map((row) => [row.line_id, row]));
 		const wanted = new Map<string, { sku: string; op: LineRow["op"]; target: number }>();
+		const { bundles } = loadConfig(this.env).inventory;
 		for (const line of order.lines) {
 			if (line.sku === null) continue; // not inventory-tracked (custom items, tips, gift cards)
 			const restocked = extra
 				.flatMap((r) => r.lines)
 				.filter((l) => l.channelLineId === line.channelLineId && l.restockBeforeShipment)
 				.reduce((sum, l) => sum + l.quantity, 0);
-			const target = order.cancelledAt ? 0 : Math.max(0, line.quantity - restocked);
-			const op = target === 0 ? "release" : order.fulfillmentStatus === "fulfilled" ? "commit" : "reserve";
-			wanted.set(line.channelLineId, { sku: line.sku, op, target });
+			const units = order.cancelledAt ? 0 : Math.max(0, line.quantity - restocked);
+			const op = units === 0 ? "release" : order.fulfillmentStatus === "fulfilled" ? "commit" : "reserve";
+			// A bundle holds its components, one saga line per component, on their own ledgers.
+			const parts = bundles[line.sku];
+			if (!parts) wanted.set(line.channelLineId, { sku: line.sku, op, target: units });
+			else for (const part of parts) wanted.set(`${line.channelLineId}#${part.sku}`, { sku: part.sku, op, target: units * part.quantity });
 		}
 		for (const [lineId, row] of existing) {
 			if (!wanted.has(lineId)) wanted.set(lineId, { sku: row.sku, op: "release", target: 0 });

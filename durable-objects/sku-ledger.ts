@@ -1,6 +1,8 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../worker/env";
 import type { Availability, DeltaOutcome, SnapshotOutcome } from "../worker/model/inventory";
+import { loadConfig } from "../worker/config";
+import { channelAvailable } from "./allocation";
 import { migrate } from "./schema";
 
 const MIGRATIONS = [
@@ -182,12 +184,18 @@ export class SkuLedger extends DurableObject<Env> {
 	}
 
 	availability(sku: string): Availability {
+		const { connections, inventory } = loadConfig(this.env);
+		const stock = new Map(this.#sql.exec<{ location: string; on_hand: number }>("SELECT location, on_hand FROM stock").toArray().map((r) => [r.location, r.on_hand]));
+		const safety = inventory.safetyStock[sku] ?? 0;
+		const channels: Record<string, number> = {};
+		for (const connection of connections.values()) channels[connection.id] = channelAvailable(stock, this.#reserved, safety, connection);
 		return {
 			sku,
 			available: Math.max(0, this.#onHand - this.#reserved),
 			onHand: this.#onHand,
 			reserved: this.#reserved,
 			updatedAt: this.#updatedAt,
+			channels,
 		};
 	}
 

@@ -15,7 +15,14 @@ async function stocked(label: string, onHand: Record<string, number>) {
 
 describe("SkuLedger", () => {
 	it("answers an unknown SKU with zero available", async () => {
-		expect(await ledger(uniqueSku("none")).availability("none")).toEqual({ sku: "none", available: 0, onHand: 0, reserved: 0, updatedAt: null });
+		expect(await ledger(uniqueSku("none")).availability("none")).toEqual({
+			sku: "none",
+			available: 0,
+			onHand: 0,
+			reserved: 0,
+			updatedAt: null,
+			channels: { "shopify-demo": 0, "shopify-outlet": 0 },
+		});
 	});
 
 	it("sums on-hand across locations and ignores a stale snapshot per location", async () => {

@@ -2,13 +2,46 @@ import { z } from "zod";
 import { Channel } from "./model/order";
 import type { Env } from "./env";
 
+const Count = z.number().int().nonnegative();
+
+/** How much of what is available a channel is shown (applied in this order). */
+export const ChannelRules = z.object({
+	/** Units held back from this channel. */
+	bufferUnits: Count.default(0),
+	/** Share of what is left that the channel sees, rounded down. */
+	percent: z.number().int().min(0).max(100).default(100),
+	/** Never show more than this. */
+	max: Count.optional(),
+	/** Below this the channel shows 0, so the last units are not sold twice at the edges. */
+	floor: Count.default(0),
+});
+export type ChannelRules = z.infer<typeof ChannelRules>;
+
 const ConnectionConfig = z.object({
 	/** Also the prefix of every order key, so no ":" (see orderKey). */
 	id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "lowercase letters, digits and dashes"),
 	channel: Channel,
 	/** Name of the Worker secret that holds this connection's webhook signing key. */
 	secret: z.string().regex(/^[A-Z][A-Z0-9_]*$/, "the name of a secret binding, e.g. SHOPIFY_MAIN_SECRET"),
+	/** Locations whose stock this channel may sell; all locations when absent. */
+	locations: z.array(z.string().min(1)).min(1).optional(),
+	rules: ChannelRules.prefault({}),
 });
+
+const BundleComponent = z.object({ sku: z.string().min(1), quantity: z.number().int().positive() });
+
+const InventoryConfig = z
+	.object({
+		/** Units per SKU never promised to any channel. */
+		safetyStock: z.record(z.string(), Count).default({}),
+		/** Bundle and kit SKUs: sold as one line, stocked only as their components. */
+		bundles: z.record(z.string(), z.array(BundleComponent).min(1)).default({}),
+	})
+	.refine(
+		(inv) => Object.values(inv.bundles).every((parts) => parts.every((part) => !(part.sku in inv.bundles))),
+		"a bundle's components must be stocked SKUs, not other bundles",
+	);
+export type InventoryConfig = z.infer<typeof InventoryConfig>;
 
 const ConfigSchema = z.object({
 	CONNECTIONS: z
@@ -16,6 +49,7 @@ const ConfigSchema = z.object({
 		.min(1)
 		.refine((list) => new Set(list.map((c) => c.id)).size === list.length, "connection ids must be unique"),
 	STOREFRONT_ORIGINS: z.array(z.url()).default([]),
+	INVENTORY: InventoryConfig.prefault({}),
 	OPS_TOKEN: z.string().min(16, "set OPS_TOKEN to a secret of at least 16 characters"),
 });
 
@@ -23,6 +57,7 @@ export type Connection = z.infer<typeof ConnectionConfig> & { signingKey: string
 
 export interface Config {
 	connections: Map<string, Connection>;
+	inventory: InventoryConfig;
 	storefrontOrigins: Set<string>;
 	opsToken: string;
 }
@@ -54,6 +89,7 @@ export function loadConfig(env: Env): Config {
 	}
 	const config: Config = {
 		connections,
+		inventory: parsed.data.INVENTORY,
 		storefrontOrigins: new Set(parsed.data.STOREFRONT_ORIGINS),
 		opsToken: parsed.data.OPS_TOKEN,
 	};

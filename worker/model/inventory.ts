@@ -83,5 +83,9 @@ export const Availability = z.object({
 	reserved: z.number().int().nonnegative(),
 	/** ISO 8601 UTC time of the last change to this SKU; null when it has never been stocked. */
 	updatedAt: z.string().nullable(),
+	/** What each connection (sales channel) is shown, after its locations and rules. */
+	channels: z.record(z.string(), z.number().int().nonnegative()),
+	/** For a bundle: what it is made of. */
+	components: z.array(z.object({ sku: z.string(), quantity: z.number().int().positive() })).optional(),
 });
 export type Availability = z.infer<typeof Availability>;

@@ -1,5 +1,7 @@
 import type { IRequest } from "itty-router";
 import { z } from "zod";
+import { bundleAvailability } from "../../durable-objects/allocation";
+import { loadConfig } from "../config";
 import type { Env } from "../env";
 import { invalid, json, readJson } from "../http";
 import {
@@ -84,12 +86,23 @@ function count<T extends { status: string }>(outcomes: T[], status: T["status"])
 
 const AvailabilityQuery = z.array(Sku).min(1, "give at least one ?sku=").max(100, "at most 100 SKUs per request");
 
-/** GET /v1/availability?sku=A&sku=B — live from each SKU's ledger, in parallel. */
+/**
+ * GET /v1/availability?sku=A&sku=B — live from each SKU's ledger, in parallel. A bundle is
+ * answered from its components' ledgers (each asked once, however many bundles share it).
+ */
 export async function getAvailability(request: IRequest, env: Env): Promise<Response> {
 	const skus = new URL(request.url).searchParams.getAll("sku");
 	const parsed = AvailabilityQuery.safeParse(skus);
 	if (!parsed.success) return invalid(parsed.error);
-	const unique = [...new Set(parsed.data)];
-	const items = await Promise.all(unique.map((sku) => env.SKU_LEDGER.getByName(sku).availability(sku)));
+	const requested = [...new Set(parsed.data)];
+	const { bundles } = loadConfig(env).inventory;
+	const ledgerSkus = new Set(requested.flatMap((sku) => bundles[sku]?.map((part) => part.sku) ?? [sku]));
+	const live = new Map(
+		await Promise.all([...ledgerSkus].map(async (sku) => [sku, await env.SKU_LEDGER.getByName(sku).availability(sku)] as const)),
+	);
+	const items = requested.map((sku) => {
+		const parts = bundles[sku];
+		return parts ? bundleAvailability(sku, parts.map((part) => ({ quantity: part.quantity, availability: live.get(part.sku)! }))) : live.get(sku)!;
+	});
 	return json({ items });
 }
