@@ -13,3 +13,6 @@ export const CATALOGUE = [
 	{ sku: "TOTE-NAT", title: "Canvas Tote — Natural", price: "22.00", stock: [8, 0] },
 	{ sku: "BEANIE-RED", title: "Rib Beanie — Red (limited)", price: "32.00", stock: [2, 1] },
 ];
+
+/** Bundles as configured in wrangler.toml ([vars.INVENTORY].bundles): sold as one line, stocked as parts. */
+export const BUNDLES = [{ sku: "GIFT-SET", title: "Gift Set — Tee + Cap", price: "45.00" }];

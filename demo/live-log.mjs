@@ -38,6 +38,11 @@ function time(iso) {
 }
 
 export function formatFlow(event) {
+	// Allocations come on their own when stock arrives, so they carry their order on the line.
+	if (event.type === "line.allocated") {
+		const who = (event.orderName ?? "").padEnd(7);
+		return `${dim(time(event.at))}  ${bold(who)} ${green("allocated".padEnd(12))} ${event.sku} ${event.detail ?? ""}`;
+	}
 	if (event.type.startsWith("line.")) {
 		const outcome = event.type.slice(5);
 		const style = STYLE[outcome] ?? ((t) => t);
@@ -54,7 +59,8 @@ export function formatFlow(event) {
 export function formatStock(items) {
 	return items
 		.map((i) => {
-			const text = `${i.sku} ${i.available}`;
+			const outlet = i.channels?.["shopify-outlet"];
+			const text = `${i.sku} ${i.available}${outlet ? dim(`/${outlet}`) : ""}`;
 			return i.available === 0 ? red(text) : i.available <= 3 ? yellow(text) : text;
 		})
 		.join(dim(" · "));

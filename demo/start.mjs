@@ -3,7 +3,7 @@
 import { spawn } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
-import { CATALOGUE } from "./catalogue.mjs";
+import { BUNDLES, CATALOGUE } from "./catalogue.mjs";
 import { bold, dim, formatFlow, formatStock, red } from "./live-log.mjs";
 import { createTraffic } from "./traffic.mjs";
 
@@ -107,7 +107,7 @@ async function main() {
 
 	let cursor = await latestCursor();
 	const showStock = async () => {
-		const query = skus.map((s) => `sku=${s}`).join("&");
+		const query = [...skus, ...BUNDLES.map((b) => b.sku)].map((s) => `sku=${s}`).join("&");
 		const { items } = await (await fetch(`${BASE}/v1/availability?${query}`)).json();
 		console.log(dim("available → ") + formatStock(items));
 	};

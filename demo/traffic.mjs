@@ -1,7 +1,7 @@
 // Drives realistic Shopify webhook traffic at a running ordersync: new orders, edits,
 // cancellations, fulfilments, the odd redelivery, an update that overtakes its create,
 // and now and then a body Shopify signed but ordersync cannot read.
-import { CATALOGUE, LOCATIONS } from "./catalogue.mjs";
+import { BUNDLES, CATALOGUE, LOCATIONS } from "./catalogue.mjs";
 import { shopifyOrder, signedDelivery } from "./shopify-orders.mjs";
 
 const pick = (list) => list[Math.floor(Math.random() * list.length)];
@@ -32,6 +32,7 @@ export function createTraffic({ baseUrl, connection, secret, opsToken, onError }
 	function newLines() {
 		const count = 1 + Math.floor(Math.random() * 3);
 		const products = new Set();
+		if (chance(0.12)) products.add(pick(BUNDLES));
 		while (products.size < count) products.add(pick(CATALOGUE));
 		return [...products].map((p) => ({ sku: p.sku, title: p.title, price: p.price, quantity: chance(0.8) ? 1 : 2 }));
 	}
