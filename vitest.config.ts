@@ -1,5 +1,11 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { buildSync } from "esbuild";
 import { defineConfig } from "vitest/config";
+
+// The sandbox of peer services runs beside the worker as a real auxiliary worker; every
+// outbound fetch from ordersync is routed to it, so the real client code talks to it.
+const SANDBOX = ".wrangler/sandbox-build/index.js";
+buildSync({ entryPoints: ["sandbox/index.ts"], bundle: true, format: "esm", platform: "neutral", outfile: SANDBOX, logLevel: "warning" });
 
 // Tests run inside workerd with the real wrangler.toml; secrets are test-only values.
 export default defineConfig({
@@ -7,9 +13,20 @@ export default defineConfig({
 		cloudflareTest({
 			wrangler: { configPath: "./wrangler.toml" },
 			miniflare: {
+				outboundService: "ordersync-sandbox",
+				workers: [
+					{
+						name: "ordersync-sandbox",
+						modules: true,
+						scriptPath: SANDBOX,
+						compatibilityDate: "2026-11-01",
+						bindings: { SANDBOX_SHOPIFY_TOKEN: "shpat_sandbox_test_token" },
+					},
+				],
 				bindings: {
 					SHOPIFY_DEMO_SECRET: "test-shopify-secret",
 					SHOPIFY_OUTLET_SECRET: "test-outlet-secret",
+					SHOPIFY_DEMO_ADMIN_TOKEN: "shpat_sandbox_test_token",
 					OPS_TOKEN: "test-ops-token-0123456789",
 				},
 			},

@@ -2,6 +2,8 @@ import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../worker/env";
 import type { Availability, DeltaOutcome, SnapshotOutcome } from "../worker/model/inventory";
 import { loadConfig } from "../worker/config";
+import { inventoryItemForSku, setAvailable } from "../worker/connectors/shopify/admin";
+import type { FlowEventInput } from "./flow-monitor";
 import { channelAvailable } from "./allocation";
 import { migrate } from "./schema";
 
@@ -72,7 +74,26 @@ const MIGRATIONS = [
 		PRIMARY KEY (order_key, line_id)
 	);
 	CREATE INDEX backorders ON reservations (order_key) WHERE status = 'open' AND quantity < requested;`,
+	// v3: the newest availability to push to each channel, and what the channel acknowledged.
+	`CREATE TABLE pushes (
+		connection TEXT PRIMARY KEY,
+		value INTEGER NOT NULL,
+		version INTEGER NOT NULL,
+		due_ms INTEGER,
+		changed_at_ms INTEGER,
+		sent_value INTEGER,
+		sent_at_ms INTEGER,
+		latency_ms INTEGER,
+		attempts INTEGER NOT NULL DEFAULT 0,
+		last_error TEXT
+	);`,
 ];
+
+/** Bursts of changes reach a channel at most this often per SKU; an isolated change goes at once. */
+const PUSH_COALESCE_MS = 250;
+/** After this many failed attempts a push is raised as an exception (and still retried). */
+const PUSH_RAISE_AFTER = 6;
+const PUSH_MAX_BACKOFF_MS = 5 * 60_000;
 
 /** Audit entries kept per SKU; older ones are pruned in batches. */
 const AUDIT_KEEP = 20_000;
@@ -172,6 +193,7 @@ export class SkuLedger extends DurableObject<Env> {
 	#updatedAt: string | null = null;
 	#sku: string | null = null;
 	#notifying: Promise<void> | null = null;
+	#pushing: Promise<void> | null = null;
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
@@ -184,19 +206,24 @@ export class SkuLedger extends DurableObject<Env> {
 	}
 
 	availability(sku: string): Availability {
-		const { connections, inventory } = loadConfig(this.env);
-		const stock = new Map(this.#sql.exec<{ location: string; on_hand: number }>("SELECT location, on_hand FROM stock").toArray().map((r) => [r.location, r.on_hand]));
-		const safety = inventory.safetyStock[sku] ?? 0;
-		const channels: Record<string, number> = {};
-		for (const connection of connections.values()) channels[connection.id] = channelAvailable(stock, this.#reserved, safety, connection);
 		return {
 			sku,
 			available: Math.max(0, this.#onHand - this.#reserved),
 			onHand: this.#onHand,
 			reserved: this.#reserved,
 			updatedAt: this.#updatedAt,
-			channels,
+			channels: this.#channels(sku, this.#reserved),
 		};
+	}
+
+	/** What each connection is shown, from the stock table as it stands (inside a transaction too). */
+	#channels(sku: string, reserved: number): Record<string, number> {
+		const { connections, inventory } = loadConfig(this.env);
+		const stock = new Map(this.#sql.exec<{ location: string; on_hand: number }>("SELECT location, on_hand FROM stock").toArray().map((r) => [r.location, r.on_hand]));
+		const safety = inventory.safetyStock[sku] ?? 0;
+		const channels: Record<string, number> = {};
+		for (const connection of connections.values()) channels[connection.id] = channelAvailable(stock, reserved, safety, connection);
+		return channels;
 	}
 
 	/**
@@ -448,6 +475,23 @@ export class SkuLedger extends DurableObject<Env> {
 				.toArray()
 				.map((row, position) => ({ position: position + 1, orderKey: row.order_key, lineId: row.line_id, waiting: row.short })),
 			gaps: this.gaps(),
+			pushes: this.#sql
+				.exec<{ connection: string; value: number; version: number; due_ms: number | null; sent_value: number | null; sent_at_ms: number | null; latency_ms: number | null; attempts: number; last_error: string | null }>(
+					"SELECT * FROM pushes ORDER BY connection",
+				)
+				.toArray()
+				.map((row) => ({
+					connection: row.connection,
+					value: row.value,
+					version: row.version,
+					pending: row.due_ms !== null,
+					sentValue: row.sent_value,
+					sentAt: row.sent_at_ms === null ? null : new Date(row.sent_at_ms).toISOString(),
+					/** Stock change to push leaving the worker, for the last push sent. */
+					latencyMs: row.latency_ms,
+					attempts: row.attempts,
+					lastError: row.last_error,
+				})),
 			audit: this.#sql
 				.exec<{ seq: number; at: string; kind: string; location: string | null; on_hand_delta: number; reserved_delta: number; on_hand_after: number; reserved_after: number; cause: string }>(
 					"SELECT * FROM audit ORDER BY seq DESC LIMIT ?",
@@ -468,12 +512,129 @@ export class SkuLedger extends DurableObject<Env> {
 		};
 	}
 
-	/** Delivers backorder allocations to their orders; the alarm retries what did not get through. */
+	/** Delivers backorder notices to orders and due pushes to channels; re-arms for what is left. */
 	override async alarm(): Promise<void> {
-		await this.#notifyOrders();
-		if (this.#scalar("SELECT COUNT(*) AS n FROM notices") > 0) {
-			await this.ctx.storage.setAlarm(Date.now() + 1_000 + Math.random() * 4_000);
+		await Promise.all([this.#notifyOrders(), this.#flushPushes()]);
+		await this.#rearm();
+	}
+
+	async #rearm(): Promise<void> {
+		const due = this.#sql.exec<{ n: number | null }>("SELECT MIN(due_ms) AS n FROM pushes WHERE due_ms IS NOT NULL").one().n;
+		const waiting = this.#scalar("SELECT COUNT(*) AS n FROM notices") > 0;
+		const next = Math.min(due ?? Infinity, waiting ? Date.now() + 1_000 + Math.random() * 4_000 : Infinity);
+		if (next !== Infinity) await this.ctx.storage.setAlarm(next);
+	}
+
+	/**
+	 * Queues the newest availability for each channel that takes pushes, inside the transaction
+	 * that changed it. One row per channel holds only the newest value, so an older value can
+	 * never be sent after a newer one.
+	 */
+	#queuePushes(sku: string, reserved: number, nowMs: number): boolean {
+		const shown = this.#channels(sku, reserved);
+		let queued = false;
+		for (const connection of loadConfig(this.env).connections.values()) {
+			if (!connection.admin) continue;
+			const value = shown[connection.id]!;
+			const row = this.#sql
+				.exec<{ value: number; due_ms: number | null; sent_value: number | null; sent_at_ms: number | null }>(
+					"SELECT value, due_ms, sent_value, sent_at_ms FROM pushes WHERE connection = ?",
+					connection.id,
+				)
+				.toArray()[0];
+			if (row ? row.value === value : false) continue;
+			if (!row && value === 0) continue; // nothing to tell a channel about a SKU it never had
+			const due = row?.due_ms ?? Math.max(nowMs, (row?.sent_at_ms ?? 0) + PUSH_COALESCE_MS);
+			this.#sql.exec(
+				`INSERT INTO pushes (connection, value, version, due_ms, changed_at_ms) VALUES (?, ?, 1, ?, ?)
+				 ON CONFLICT (connection) DO UPDATE SET value = excluded.value, version = version + 1, due_ms = excluded.due_ms,
+				 changed_at_ms = COALESCE(changed_at_ms, excluded.changed_at_ms)`,
+				connection.id, value, due, nowMs,
+			);
+			queued = true;
 		}
+		return queued;
+	}
+
+	/** Sends every due push; one flush at a time, so each channel sees its values in order. */
+	async #flushPushes(): Promise<void> {
+		if (this.#pushing) return this.#pushing;
+		this.#pushing = (async () => {
+			const sku = this.#sku;
+			if (!sku) return;
+			const due = this.#sql
+				.exec<{ connection: string; value: number; version: number; changed_at_ms: number | null; attempts: number }>(
+					"SELECT connection, value, version, changed_at_ms, attempts FROM pushes WHERE due_ms IS NOT NULL AND due_ms <= ?",
+					Date.now(),
+				)
+				.toArray();
+			await Promise.all(due.map((row) => this.#push(sku, row)));
+		})().finally(() => {
+			this.#pushing = null;
+		});
+		return this.#pushing;
+	}
+
+	async #push(sku: string, row: { connection: string; value: number; version: number; changed_at_ms: number | null; attempts: number }): Promise<void> {
+		const connection = loadConfig(this.env).connections.get(row.connection);
+		if (!connection?.admin || !connection.adminToken) {
+			this.#sql.exec("DELETE FROM pushes WHERE connection = ?", row.connection); // the channel no longer takes pushes
+			return;
+		}
+		const { admin, adminToken } = connection;
+		const cacheKey = `inventory_item:${row.connection}`;
+		let itemId = this.#meta(cacheKey);
+		const leftAt = Date.now();
+		let result;
+		if (!itemId) {
+			const lookup = await inventoryItemForSku(admin, adminToken, sku);
+			if (lookup.ok && lookup.value === null) result = { ok: false as const, retryable: false, error: `the shop has no variant with SKU ${sku}` };
+			else if (!lookup.ok) result = lookup;
+			else {
+				itemId = lookup.value;
+				this.#sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", cacheKey, itemId);
+			}
+		}
+		if (itemId) {
+			result = await setAvailable(admin, adminToken, {
+				inventoryItemId: itemId,
+				quantity: row.value,
+				idempotencyKey: `ordersync:${sku}:${row.connection}:${row.version}`,
+				reference: `ordersync://skus/${encodeURIComponent(sku)}/availability/${row.version}`,
+			});
+		}
+		const now = Date.now();
+		const id = `push:${sku}:${row.connection}`;
+		if (result?.ok) {
+			// Settle only the version sent; a newer value waits out the coalescing window.
+			this.#sql.exec(
+				`UPDATE pushes SET sent_value = ?, sent_at_ms = ?, latency_ms = ?, attempts = 0, last_error = NULL,
+				 due_ms = CASE WHEN version = ? THEN NULL ELSE ? END, changed_at_ms = CASE WHEN version = ? THEN NULL ELSE changed_at_ms END
+				 WHERE connection = ?`,
+				row.value, now, row.changed_at_ms === null ? null : leftAt - row.changed_at_ms, row.version, now + PUSH_COALESCE_MS, row.version, row.connection,
+			);
+			this.#emit([{ type: "pushed", sku, connection: row.connection, detail: `${row.connection} shows ${row.value}` }]);
+			if (row.attempts >= PUSH_RAISE_AFTER) await this.#monitor().resolve(id, "the channel accepted the push").catch(() => {});
+			return;
+		}
+		const failure = result!;
+		const attempts = row.attempts + 1;
+		const backoff = Math.random() * Math.min(PUSH_MAX_BACKOFF_MS, 1_000 * 2 ** Math.min(attempts, 20));
+		const due = failure.retryable ? now + Math.max(failure.retryAfterMs ?? 0, backoff) : null;
+		this.#sql.exec("UPDATE pushes SET attempts = ?, last_error = ?, due_ms = ? WHERE connection = ?", attempts, failure.error, due, row.connection);
+		if (!failure.retryable || attempts === PUSH_RAISE_AFTER) {
+			const reason = `push of ${sku} = ${row.value} to ${row.connection} ${failure.retryable ? `failed ${attempts} times` : "was refused"}: ${failure.error}`;
+			await this.#monitor().raise({ id, kind: "failure", reason }).catch(() => {});
+		}
+	}
+
+	/** Flow events for consoles; never awaited, never allowed to fail the ledger. */
+	#emit(events: FlowEventInput[]): void {
+		this.ctx.waitUntil(this.#monitor().record(events).catch(() => {}));
+	}
+
+	#monitor() {
+		return this.env.FLOW_MONITOR.getByName("global");
 	}
 
 	#applyDelta(change: Change, entry: DeltaEntry): void {
@@ -498,10 +659,13 @@ export class SkuLedger extends DurableObject<Env> {
 
 	/** Stock that became available goes to the oldest waiting lines first. */
 	#allocateBackorders(change: Change): void {
-		if (change.available === 0) return;
+		// Only a change that freed units (more on hand, fewer held) can serve anyone waiting; this
+		// keeps the hot reserve path free of the queue scan.
+		if (change.available === 0 || (change.onHand <= 0 && change.reserved >= 0)) return;
 		const waiting = this.#sql
 			.exec<{ order_key: string; line_id: string; requested: number; quantity: number }>(
-				"SELECT order_key, line_id, requested, quantity FROM reservations WHERE status = 'open' AND quantity < requested ORDER BY rowid",
+				`SELECT order_key, line_id, requested, quantity FROM reservations INDEXED BY backorders
+				 WHERE status = 'open' AND quantity < requested ORDER BY rowid`,
 			)
 			.toArray();
 		for (const row of waiting) {
@@ -554,6 +718,7 @@ export class SkuLedger extends DurableObject<Env> {
 	 */
 	#transact<T>(sku: string | null | undefined, body: (change: Change) => T): T {
 		const change = new Change(this.#sql, { onHand: this.#onHand, reserved: this.#reserved }, new Date().toISOString());
+		let pushes = false;
 		const result = this.ctx.storage.transactionSync(() => {
 			if (sku && this.#sku === null) this.#sql.exec("INSERT OR IGNORE INTO meta (key, value) VALUES ('sku', ?)", sku);
 			const value = body(change);
@@ -561,6 +726,8 @@ export class SkuLedger extends DurableObject<Env> {
 			if (change.entries > 0) {
 				this.#sql.exec("INSERT INTO meta (key, value) VALUES ('updated_at', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", change.now);
 				this.#pruneAudit();
+				const known = sku ?? this.#sku;
+				if (known) pushes = this.#queuePushes(known, this.#reserved + change.reserved, Date.parse(change.now));
 			}
 			return value;
 		});
@@ -568,9 +735,11 @@ export class SkuLedger extends DurableObject<Env> {
 		this.#onHand += change.onHand;
 		this.#reserved += change.reserved;
 		if (change.entries > 0) this.#updatedAt = change.now;
-		if (change.allocations > 0) {
-			void this.ctx.storage.setAlarm(Date.now() + 2_000);
-			void this.#notifyOrders();
+		if (change.allocations > 0 || pushes) {
+			// The alarm is the durable backstop; the direct kick keeps an isolated change fast.
+			void this.#rearm();
+			if (change.allocations > 0) void this.#notifyOrders();
+			if (pushes) void this.#flushPushes().then(() => this.#rearm());
 		}
 		return result;
 	}

@@ -17,6 +17,19 @@ export const ChannelRules = z.object({
 });
 export type ChannelRules = z.infer<typeof ChannelRules>;
 
+/** Where a Shopify connection's availability is pushed (Admin GraphQL API). */
+const ShopifyAdmin = z.object({
+	shop: z.string().regex(/^[a-z0-9][a-z0-9-]*\.myshopify\.com$/, "the shop's myshopify.com domain"),
+	apiVersion: z.string().regex(/^\d{4}-\d{2}$/, "an API version such as 2026-10"),
+	/** Name of the Worker secret holding the Admin API access token. */
+	tokenSecret: z.string().regex(/^[A-Z][A-Z0-9_]*$/),
+	/** The Shopify location whose `available` quantity mirrors this channel's availability. */
+	locationId: z.string().startsWith("gid://shopify/Location/"),
+	/** Base URL override, for the local sandbox; production talks to https://<shop>. */
+	endpoint: z.url().optional(),
+});
+export type ShopifyAdmin = z.infer<typeof ShopifyAdmin>;
+
 const ConnectionConfig = z.object({
 	/** Also the prefix of every order key, so no ":" (see orderKey). */
 	id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "lowercase letters, digits and dashes"),
@@ -26,6 +39,8 @@ const ConnectionConfig = z.object({
 	/** Locations whose stock this channel may sell; all locations when absent. */
 	locations: z.array(z.string().min(1)).min(1).optional(),
 	rules: ChannelRules.prefault({}),
+	/** Push availability to the channel when it changes; no pushes when absent. */
+	admin: ShopifyAdmin.optional(),
 });
 
 const BundleComponent = z.object({ sku: z.string().min(1), quantity: z.number().int().positive() });
@@ -53,7 +68,7 @@ const ConfigSchema = z.object({
 	OPS_TOKEN: z.string().min(16, "set OPS_TOKEN to a secret of at least 16 characters"),
 });
 
-export type Connection = z.infer<typeof ConnectionConfig> & { signingKey: string };
+export type Connection = z.infer<typeof ConnectionConfig> & { signingKey: string; adminToken?: string };
 
 export interface Config {
 	connections: Map<string, Connection>;
@@ -85,7 +100,15 @@ export function loadConfig(env: Env): Config {
 					`(put it in .dev.vars locally, or run \`wrangler secret put ${connection.secret}\`)`,
 			);
 		}
-		connections.set(connection.id, { ...connection, signingKey });
+		let adminToken: string | undefined;
+		if (connection.admin) {
+			const token = env[connection.admin.tokenSecret];
+			if (typeof token !== "string" || token.length === 0) {
+				throw new ConfigError(`invalid configuration: CONNECTIONS[${index}].admin.tokenSecret: secret ${connection.admin.tokenSecret} is not set`);
+			}
+			adminToken = token;
+		}
+		connections.set(connection.id, { ...connection, signingKey, adminToken });
 	}
 	const config: Config = {
 		connections,
