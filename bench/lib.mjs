@@ -3,7 +3,7 @@
 import { fork, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import autocannon from "autocannon";
-import { BUILD_DIR, BUNDLE, OPS_TOKEN } from "./config.mjs";
+import { BUILD_DIR, BUNDLE, OPS_TOKEN, PROBE_BUNDLE } from "./config.mjs";
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -22,6 +22,29 @@ export function buildWorker(log = () => {}) {
 		throw new Error(`expected ${BUNDLE}; wrangler wrote ${js.join(", ") || "no .js file"}`);
 	}
 	log(`bundle: ${BUNDLE} (${(readFileSync(BUNDLE).byteLength / 1024).toFixed(0)} KiB)`);
+}
+
+/**
+ * Bundles bench/probe-worker.ts (the real worker and Durable Objects plus /__probe/* routes) with
+ * esbuild, which wrangler ships. It is never deployed.
+ */
+export async function buildProbe(log = () => {}) {
+	const esbuild = await import("esbuild");
+	const t = performance.now();
+	await esbuild.build({
+		entryPoints: ["bench/probe-worker.ts"],
+		bundle: true,
+		format: "esm",
+		platform: "neutral",
+		target: "es2022",
+		mainFields: ["module", "main"],
+		conditions: ["workerd", "worker", "browser"],
+		external: ["cloudflare:*", "node:*"],
+		outfile: PROBE_BUNDLE,
+		logLevel: "warning",
+	});
+	log(`probe bundle: ${PROBE_BUNDLE} (${(readFileSync(PROBE_BUNDLE).byteLength / 1024).toFixed(0)} KiB, ${(performance.now() - t).toFixed(0)} ms)`);
+	return PROBE_BUNDLE;
 }
 
 // ---------------------------------------------------------------- server lifecycle
@@ -85,7 +108,7 @@ export async function stopServer(server) {
 		child.kill("SIGKILL");
 		await Promise.race([exited, sleep(2_000)]);
 	}
-	for (const pid of [...(server.info?.floorPids ?? []), ...(server.info?.appPids ?? [])]) {
+	for (const pid of [...(server.info?.floorPids ?? []), ...(server.info?.appPids ?? []), ...(server.info?.probePids ?? [])]) {
 		if (isOurWorkerd(pid)) {
 			try {
 				process.kill(pid, "SIGKILL");

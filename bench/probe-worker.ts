@@ -1,6 +1,8 @@
-// Bench-only worker for bench/profile.mjs `probe`: the real ordersync worker and Durable Objects,
-// plus /__probe/* routes that repeat one step N times inside the isolate, so the client can time
-// steps the Workers clock cannot (it does not advance during synchronous code). Never deployed.
+// Bench-only worker: the real ordersync worker and Durable Objects, plus /__probe/* routes that
+// repeat one step N times inside the isolate, so the client can time steps the Workers clock
+// cannot (it does not advance during synchronous code). Never deployed.
+//   /__probe/ledger/*: figure (3b) of `npm run bench` (bench/run.mjs), one SkuLedger over RPC;
+//   the other routes: bench/profile.mjs `probe`.
 
 import app from "../worker/index";
 import type { Env } from "../worker/env";
@@ -57,9 +59,44 @@ async function probe(request: Request, env: Env): Promise<Response> {
 			const sku = url.searchParams.get("sku") ?? "PROBE-HOT";
 			const ledger = env.SKU_LEDGER.getByName(sku);
 			await ledger.applySnapshot(sku, [{ location: "wh", onHand: Math.floor(n * 0.75), asOf: new Date().toISOString(), source: "probe" }]);
-			await pool(n, c, (i) => ledger.reserve({ orderKey: `probe:${i}`, lineId: "1", quantity: 1 }));
+			await pool(n, c, (i) => ledger.reserve({ orderKey: `probe:${i}`, lineId: "1", sku, quantity: 1 }));
 			const detail = await ledger.availability(sku);
 			return Response.json({ reserved: detail.reserved, onHand: detail.onHand });
+		}
+		// (3b): stock one SKU, then `n` one-unit reserves from `c` concurrent callers, each its own
+		// order line, with the arguments OrderFlow's saga passes; the client times the request.
+		case "/__probe/ledger/stock": {
+			const sku = url.searchParams.get("sku") ?? "LEDGER-HOT";
+			const units = Number(url.searchParams.get("units") ?? "0");
+			const outcomes = await env.SKU_LEDGER.getByName(sku).applySnapshot(sku, [
+				{ location: "wh-bench", onHand: units, asOf: new Date().toISOString(), source: "bench" },
+			]);
+			return Response.json({ outcomes });
+		}
+		case "/__probe/ledger/reserve": {
+			const sku = url.searchParams.get("sku") ?? "LEDGER-HOT";
+			const prefix = url.searchParams.get("prefix") ?? "bench";
+			const ledger = env.SKU_LEDGER.getByName(sku);
+			const tally = { calls: 0, reserved: 0, backordered: 0, notOpen: 0, overRequest: 0, errors: 0, firstError: null as string | null };
+			const t0 = Date.now(); // advances on I/O only: a cross-check, not the figure
+			await pool(n, c, async (i) => {
+				try {
+					const r = await ledger.reserve({ orderKey: `${prefix}:${i}`, lineId: "1", sku, quantity: 1 });
+					tally.calls++;
+					if (r.status !== "open") tally.notOpen++;
+					if (r.reserved > 1 || r.reserved + r.backordered !== 1) tally.overRequest++;
+					tally.reserved += r.reserved;
+					tally.backordered += r.backordered;
+				} catch (error) {
+					tally.errors++;
+					tally.firstError ??= String(error);
+				}
+			});
+			return Response.json({ ...tally, isolateMs: Date.now() - t0 });
+		}
+		case "/__probe/ledger/detail": {
+			const sku = url.searchParams.get("sku") ?? "LEDGER-HOT";
+			return Response.json(await env.SKU_LEDGER.getByName(sku).detail(sku, 1));
 		}
 		case "/__probe/monitor": {
 			const monitor = env.FLOW_MONITOR.getByName("global");

@@ -15,11 +15,11 @@
 //
 // Set BENCH_DO_STORAGE (shm|disk) to choose storage for paths/probe/cpuprofile.
 
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { shopifyOrder, signedDelivery } from "../demo/shopify-orders.mjs";
 import { CONNECTION, OPS_TOKEN, SHOPIFY_SECRET } from "./config.mjs";
-import { buildWorker, cannon, cpuWindow, http, quiesce, setClockTicks, sleep, startServer, stopServer } from "./lib.mjs";
+import { buildProbe, buildWorker, cannon, cpuWindow, http, quiesce, setClockTicks, sleep, startServer, stopServer } from "./lib.mjs";
 
 try {
 	setClockTicks(Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()));
@@ -351,20 +351,6 @@ async function variants() {
 			console.log(`${"".padEnd(48)} → ${fmt((usage.appWorkerd * 1000) / r.rps, 2)} ms workerd CPU per order`);
 		});
 	}
-}
-
-async function buildProbe() {
-	const out = "bench/.build/probe.js";
-	const r = spawnSync(
-		"npx",
-		[
-			"--no-install", "esbuild", "bench/probe-worker.ts", "--bundle", "--format=esm", "--platform=neutral", "--target=es2022",
-			"--main-fields=module,main", "--external:cloudflare:*", `--outfile=${out}`, "--log-level=warning",
-		],
-		{ encoding: "utf8" },
-	);
-	if (r.status !== 0) throw new Error(`esbuild failed: ${r.stderr}`);
-	return out;
 }
 
 async function probe() {

@@ -3,25 +3,34 @@
 //   1. the floor: a trivial worker's requests/s;
 //   2. signed Shopify orders/create webhooks/s (2–3 lines, every one a new order, 1,000 SKUs) and
 //      ack latency, then the time until every acked order's reservations are on the ledgers;
-//   3. reservations/s on one hot SkuLedger, then checks that nothing was oversold (fails loudly);
+//   3. one-line orders for one hot SKU, end to end (webhook → OrderFlow → SkuLedger), so bounded
+//      by order intake; then checks that nothing was oversold (fails loudly);
+//   3b. reservations/s on one hot SkuLedger called directly over RPC, as a saga calls it, from
+//      bench/probe-worker.ts in a workerd process of its own; then the same kind of checks;
 //   4. GET /v1/availability latency for 1 and for 50 SKUs per request.
 // Writes bench/results.json and bench/results.md. Loopback only; every loop is bounded; the servers
 // it starts are stopped in `finally` (and on SIGINT/SIGTERM). Roughly 2 minutes.
 //
 // Knobs (env): BENCH_CONNECTIONS (32), BENCH_FLOOR_SECONDS (10), BENCH_WEBHOOK_SECONDS (10),
-// BENCH_AVAIL_SECONDS (5), BENCH_DO_STORAGE (shm|disk, see server.mjs), BENCH_PORT_BASE (18780).
+// BENCH_AVAIL_SECONDS (5), BENCH_LEDGER_RESERVES (20,000), BENCH_LEDGER_STOCK (75 % of the
+// reserves), BENCH_LEDGER_CONCURRENCY (32), BENCH_DO_STORAGE (shm|disk, see server.mjs),
+// BENCH_PORT_BASE (18780).
 
 import { execFileSync } from "node:child_process";
 import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { shopifyOrder, signedDelivery } from "../demo/shopify-orders.mjs";
 import { CONNECTION, OPS_TOKEN, SHOPIFY_SECRET } from "./config.mjs";
-import { buildWorker, cannon, cpuWindow, http, quiesce, setClockTicks, sleep, startServer, stopServer } from "./lib.mjs";
+import { buildProbe, buildWorker, cannon, cpuWindow, http, quiesce, setClockTicks, sleep, startServer, stopServer } from "./lib.mjs";
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const FLOOR_SECONDS = Number(process.env.BENCH_FLOOR_SECONDS ?? 10);
 const WEBHOOK_SECONDS = Number(process.env.BENCH_WEBHOOK_SECONDS ?? 10);
 const AVAIL_SECONDS = Number(process.env.BENCH_AVAIL_SECONDS ?? 5);
+const LEDGER_RESERVES = Number(process.env.BENCH_LEDGER_RESERVES ?? 20_000);
+const LEDGER_STOCK = Number(process.env.BENCH_LEDGER_STOCK ?? Math.floor(LEDGER_RESERVES * 0.75));
+const LEDGER_CONCURRENCY = Number(process.env.BENCH_LEDGER_CONCURRENCY ?? 32);
+const LEDGER_SKU = "LEDGER-HOT-0001";
 const SKU_COUNT = 1000;
 const HOT_SKU = "HOT-0001";
 const SETTLE_TIMEOUT_MS = 45_000;
@@ -427,6 +436,87 @@ async function measureHotSku(server, groups, oneLineRateHint) {
 	return result;
 }
 
+/**
+ * (3b) One hot SkuLedger called directly over RPC, the way OrderFlow's saga calls it, without the
+ * order intake in front. Runs in the probe worker's own workerd process: one request there makes
+ * N one-unit reserves, each a distinct order line, from C concurrent callers in the isolate, to a
+ * freshly stocked SKU with S < N units. The Workers clock only moves on I/O, so the client times
+ * that request. Then the ledger's detail must show exactly S reserved and N − S backordered.
+ */
+async function measureLedger(server, groups) {
+	const base = server.info.probeUrl;
+	const [n, stock, c] = [LEDGER_RESERVES, LEDGER_STOCK, LEDGER_CONCURRENCY];
+	if (!(n > stock && stock > 0 && c > 0)) throw new Error(`(3b) needs BENCH_LEDGER_RESERVES > BENCH_LEDGER_STOCK > 0 and concurrency > 0 (got ${n}, ${stock}, ${c})`);
+	log(`(3b) one SkuLedger over RPC: warm-up (2,000 reserves on another SKU), then ${n0(n)} one-unit reserves, ${c} in flight, against ${n0(stock)} units of ${LEDGER_SKU}`);
+	const post = (path) => http(base, path, { method: "POST" });
+	await post("/__probe/ledger/stock?sku=LEDGER-WARM&units=1500");
+	await post(`/__probe/ledger/reserve?sku=LEDGER-WARM&n=2000&c=${c}&prefix=warm`);
+	const stocked = await post(`/__probe/ledger/stock?sku=${LEDGER_SKU}&units=${stock}`);
+	const outcome = stocked.outcomes?.[0];
+	if (outcome?.status !== "applied" || outcome.onHand !== stock) throw new Error(`(3b) stocking ${LEDGER_SKU} failed: ${JSON.stringify(stocked)}`);
+	const drained = await quiesce([...server.info.probePids, ...server.info.appPids], { maxMs: 10_000 });
+
+	const cpu = cpuWindow(groups, { threadsOf: server.info.probePids });
+	const t = performance.now();
+	const batch = await post(`/__probe/ledger/reserve?sku=${LEDGER_SKU}&n=${n}&c=${c}&prefix=order`);
+	const wallMs = performance.now() - t;
+	const usage = cpu.end();
+	const detail = await http(base, `/__probe/ledger/detail?sku=${LEDGER_SKU}`);
+
+	const rows = detail.reservations;
+	const open = rows.filter((r) => r.status === "open");
+	const sumOpen = open.reduce((a, r) => a + r.quantity, 0);
+	const holding = rows.filter((r) => r.quantity > 0).length;
+	const overRequested = rows.filter((r) => r.quantity > r.requested).length;
+	const waiting = detail.backorders.reduce((a, b) => a + b.waiting, 0);
+	// Rows are in arrival order and stock only shrinks: every holder must come before every backorder.
+	const firstBackorder = rows.findIndex((r) => r.quantity === 0);
+	const lastHolder = rows.findLastIndex((r) => r.quantity > 0);
+	const checks = {
+		everyCallAnswered: batch.calls === n && batch.errors === 0 && batch.notOpen === 0,
+		oneRowPerLine: rows.length === n && rows.every((r) => r.requested === 1),
+		reservedEqualsStock: detail.reserved === stock,
+		availableIsZero: detail.available === 0 && detail.onHand - detail.reserved === 0,
+		onHandUnchanged: detail.onHand === stock,
+		sumOfOpenReservationsEqualsReserved: open.length === n && sumOpen === detail.reserved,
+		noReservationAboveItsRequest: overRequested === 0 && batch.overRequest === 0,
+		backordersEqualReservesMinusStock: detail.backorders.length === n - stock && waiting === n - stock,
+		callersToldTheSame: batch.reserved === stock && batch.backordered === n - stock,
+		firstComeFirstServed: holding === stock && (firstBackorder === -1 || lastHolder < firstBackorder),
+		auditAgrees: detail.audit?.[0]?.reservedAfter === stock && detail.audit[0].onHandAfter === stock,
+	};
+	const oversell = Math.max(0, detail.reserved - detail.onHand, sumOpen - detail.onHand, holding - stock, batch.reserved - stock);
+	const result = {
+		sku: LEDGER_SKU,
+		reserves: n,
+		stock,
+		concurrency: c,
+		wallMs: r1(wallMs),
+		isolateMs: batch.isolateMs,
+		reservationsPerSecond: Math.round(n / (wallMs / 1000)),
+		reserved: detail.reserved,
+		onHand: detail.onHand,
+		available: detail.available,
+		rows: rows.length,
+		sumOpenReservations: sumOpen,
+		linesHoldingUnits: holding,
+		backorders: detail.backorders.length,
+		unitsWaiting: waiting,
+		callErrors: batch.errors,
+		firstCallError: batch.firstError,
+		oversell,
+		checks,
+		drainBeforeMs: drained,
+		cpu: usage,
+		workerdCpuUsPerReserve: usage.probeWorkerd === undefined ? null : r1((usage.probeWorkerd * usage.seconds * 1e6) / n),
+	};
+	log(`    ${n0(n)} reserves in ${wallMs.toFixed(0)} ms (client clock; ${batch.isolateMs} ms by the isolate's) → ${n0(result.reservationsPerSecond)} reservations/s; ${result.workerdCpuUsPerReserve} µs of workerd CPU each`);
+	log(`    reserved ${detail.reserved}/${stock}, onHand ${detail.onHand}, available ${detail.available}, Σ open ${sumOpen}, backorders ${detail.backorders.length} (${waiting} units); oversell ${oversell}; cpu ${JSON.stringify(usage)}`);
+	const failed = Object.entries(checks).filter(([, ok]) => !ok).map(([name]) => name);
+	if (failed.length) log(`    FAILED checks: ${failed.join(", ")}${batch.firstError ? `; first call error: ${batch.firstError}` : ""}`);
+	return result;
+}
+
 // ---------------------------------------------------------------- report
 
 function machineInfo(storage) {
@@ -478,12 +568,13 @@ function contaminated(results) {
 	check("(1)", results.floor?.cpu);
 	check("(2)", results.webhooks?.cpu);
 	check("(3)", results.reservations?.cpu);
+	check("(3b)", results.ledger?.cpu);
 	for (const [k, v] of Object.entries(results.availability ?? {})) check(`(4) ${k}`, v.cpu);
 	return out;
 }
 
 function goalsOf(results) {
-	const { floor, webhooks, reservations, availability } = results;
+	const { floor, webhooks, reservations, ledger, availability } = results;
 	const ratio = webhooks && floor ? webhooks.rps / floor.rps : null;
 	const a = (key) => availability?.[key];
 	const avail = (key) => a(key) && `p50 ${a(key).p50Ms} ms, p99 ${a(key).p99Ms} ms (${n0(a(key).rps)} req/s)`;
@@ -510,10 +601,16 @@ function goalsOf(results) {
 			met: null,
 		},
 		{
-			figure: "(3) reservations on one hot SKU",
-			value: reservations && `${n0(reservations.reservationsPerSecond)} /s (${n0(reservations.orders)} one-line orders, ${n0(reservations.stock)} units); oversell ${reservations.oversell}`,
+			figure: "(3) hot SKU end to end: one-line webhooks → OrderFlow → SkuLedger (bounded by order intake)",
+			value: reservations && `${n0(reservations.reservationsPerSecond)} reservations/s (${n0(reservations.orders)} one-line orders, ${n0(reservations.stock)} units); oversell ${reservations.oversell}`,
 			goal: `≥ ${n0(GOALS.reservationsPerSecond)} /s, oversell = 0`,
 			met: reservations ? (reservations.reservationsPerSecond ?? 0) >= GOALS.reservationsPerSecond && reservations.oversell === 0 && Object.values(reservations.checks).every(Boolean) : false,
+		},
+		{
+			figure: "(3b) one hot SkuLedger, reserve called directly over RPC (as a saga calls it)",
+			value: ledger && `${n0(ledger.reservationsPerSecond)} reservations/s (${n0(ledger.reserves)} one-unit reserves, ${ledger.concurrency} in flight, ${n0(ledger.stock)} units); oversell ${ledger.oversell}${Object.values(ledger.checks).every(Boolean) ? "" : ", checks FAILED"}`,
+			goal: `≥ ${n0(GOALS.reservationsPerSecond)} /s, oversell = 0`,
+			met: ledger ? ledger.reservationsPerSecond >= GOALS.reservationsPerSecond && ledger.oversell === 0 && Object.values(ledger.checks).every(Boolean) : false,
 		},
 		{ figure: `(4) availability, 1 SKU, ${CONNECTIONS} conn`, value: avail(`one_c${CONNECTIONS}`), goal: `p99 ≤ ${GOALS.avail1P99} ms`, met: a(`one_c${CONNECTIONS}`) ? a(`one_c${CONNECTIONS}`).p99Ms <= GOALS.avail1P99 : false },
 		{ figure: "(4) availability, 1 SKU, 1 conn", value: avail("one_c1"), goal: "", met: null },
@@ -528,7 +625,7 @@ function markdown(results) {
 	const w = results.webhooks;
 	const f = results.floor;
 	return [
-		`**${m.date.slice(0, 10)}**${results.source?.commit ? ` · commit ${results.source.commit}${results.source.uncommittedChanges ? " + uncommitted changes" : ""}` : ""} · ${m.cpuModel}, **${m.cores} cores shared by server and load generator** · Node ${m.node} · workerd ${m.workerd} (Miniflare ${m.miniflare}) · autocannon ${m.autocannon}`,
+		`**${m.date.slice(0, 10)}**${results.source?.commit ? ` · commit ${results.source.commit}${results.source.uncommittedChanges ? " + uncommitted changes" : ""}${results.source.changedDuringRun ? " (the source changed during the run)" : ""}` : ""} · ${m.cpuModel}, **${m.cores} cores shared by server and load generator** · Node ${m.node} · workerd ${m.workerd} (Miniflare ${m.miniflare}) · autocannon ${m.autocannon}`,
 		"",
 		"| Figure | Result | Goal | Met |",
 		"|---|---|---|---|",
@@ -538,10 +635,11 @@ function markdown(results) {
 			`Durable Objects are SQLite-backed, with their files in a temp dir on ${m.durableObjectStorage === "shm" ? "tmpfs (/dev/shm)" : "the VM's disk"}. ` +
 			"Load generator and server share the machine's cores over loopback; each workerd process runs the worker and all its Durable Objects on one thread, so the app is bounded by one core" +
 			(w ? ` (during (2) the app's workerd used ${w.cpu.appWorkerd} cores — ${w.workerdCpuMsPerOrder} ms of CPU per order — autocannon ${w.cpu.loadgen}, other processes ${w.cpu.otherProcesses})` : "") +
-			". Latency percentiles are exact, from every response.",
+			". Latency percentiles are exact, from every response." +
+			(results.ledger ? ` (3b) runs \`bench/probe-worker.ts\` (the same worker and Durable Object classes plus \`/__probe\` routes) in a third workerd process: one request makes every reserve RPC from ${results.ledger.concurrency} concurrent callers inside that isolate, so callers and ledger share its one thread; the client times the request.` : ""),
 		w?.cappedByFileLimit ? `\n**Note:** (2) stopped early, at workerd's open-file limit (3 files per live Durable Object); raise \`ulimit -n\`.` : "",
 		results.otherCpu?.length ? `\n**Warning:** other processes used CPU during ${results.otherCpu.join(", ")}: those figures are low; rerun on a quiet machine.` : "",
-		results.error ? `\n**Run failed:** ${results.error.split("\n")[0]}` : "",
+		...(results.failures ?? []).map((f) => `\n**Run failed:** ${f}`),
 		"",
 	].join("\n");
 }
@@ -566,16 +664,27 @@ async function main() {
 	} catch {}
 	const results = {
 		machine: null,
-		config: { connections: CONNECTIONS, floorSeconds: FLOOR_SECONDS, webhookSeconds: WEBHOOK_SECONDS, availabilitySeconds: AVAIL_SECONDS, skus: SKU_COUNT, goals: GOALS },
+		config: {
+			connections: CONNECTIONS,
+			floorSeconds: FLOOR_SECONDS,
+			webhookSeconds: WEBHOOK_SECONDS,
+			availabilitySeconds: AVAIL_SECONDS,
+			skus: SKU_COUNT,
+			ledger: { reserves: LEDGER_RESERVES, stock: LEDGER_STOCK, concurrency: LEDGER_CONCURRENCY },
+			goals: GOALS,
+		},
 	};
-	let failure = null;
+	const failures = [];
+	// What is built is the tree at the start; others may commit while the bench runs.
+	const sourceAtBuild = sourceInfo();
 	try {
 		buildWorker(log);
+		const probeScript = await buildProbe(log);
 		log("starting bench/server.mjs (Miniflare → workerd)");
-		server = await startServer();
+		server = await startServer({ env: { BENCH_PROBE_SCRIPT: probeScript } });
 		results.machine = machineInfo(server.info.storage);
-		const groups = { appWorkerd: server.info.appPids, floorWorkerd: server.info.floorPids, serverNode: [server.info.pid] };
-		log(`app ${server.info.appUrl} (workerd pid ${server.info.appPids}), floor ${server.info.floorUrl} (workerd pid ${server.info.floorPids}); DO storage: ${server.info.storage} (${server.info.tmpdir})`);
+		const groups = { appWorkerd: server.info.appPids, floorWorkerd: server.info.floorPids, probeWorkerd: server.info.probePids, serverNode: [server.info.pid] };
+		log(`app ${server.info.appUrl} (workerd pid ${server.info.appPids}), floor ${server.info.floorUrl} (workerd pid ${server.info.floorPids}), probe ${server.info.probeUrl} (workerd pid ${server.info.probePids}); DO storage: ${server.info.storage} (${server.info.tmpdir})`);
 
 		results.floor = await measureFloor(server, groups);
 		await stockCatalog(server.info.appUrl);
@@ -587,18 +696,27 @@ async function main() {
 		results.reservations = await measureHotSku(server, groups, results.webhooks.rps * 1.5);
 		const failed = Object.entries(results.reservations.checks).filter(([, ok]) => !ok).map(([name]) => name);
 		if (results.reservations.oversell !== 0 || failed.length) {
-			failure = `hot SKU invariants violated: oversell ${results.reservations.oversell}; failed checks: ${failed.join(", ") || "none"}`;
+			failures.push(`hot SKU invariants violated: oversell ${results.reservations.oversell}; failed checks: ${failed.join(", ") || "none"}`);
+		}
+		await quiesce(server.info.appPids, { maxMs: 15_000 });
+		results.ledger = await measureLedger(server, groups);
+		const failedLedger = Object.entries(results.ledger.checks).filter(([, ok]) => !ok).map(([name]) => name);
+		if (results.ledger.oversell !== 0 || failedLedger.length) {
+			failures.push(`(3b) SkuLedger invariants violated: oversell ${results.ledger.oversell}; failed checks: ${failedLedger.join(", ") || "none"}`);
 		}
 	} catch (error) {
-		failure = error instanceof Error ? error.stack ?? error.message : String(error);
+		failures.push(error instanceof Error ? error.stack ?? error.message : String(error));
 	} finally {
 		log("stopping servers");
 		await stopServer(server);
 	}
 	results.machine ??= machineInfo(null);
-	results.source = sourceInfo();
+	const sourceAtEnd = sourceInfo();
+	results.source = { ...sourceAtBuild, changedDuringRun: sourceAtEnd.commit !== sourceAtBuild.commit || sourceAtEnd.uncommittedChanges !== sourceAtBuild.uncommittedChanges };
 	results.otherCpu = contaminated(results);
+	const failure = failures.length ? failures.join("\n") : null;
 	results.error = failure;
+	results.failures = failures.map((f) => f.split("\n")[0]);
 	results.totalSeconds = r1((performance.now() - t0Run) / 1000);
 	results.goals = goalsOf(results);
 	writeFileSync("bench/results.json", `${JSON.stringify(results, null, "\t")}\n`);

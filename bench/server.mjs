@@ -11,12 +11,16 @@
 //     worker at roughly a third of the direct rate and adds a ~35 ms p99 tail at 32 connections
 //     (see bench/README.md), so it is only measured for reference.
 //
+// With BENCH_PROBE_SCRIPT set (the bundle of bench/probe-worker.ts), a third instance runs it in a
+// workerd process of its own, with the same bindings and Durable Object classes as the app, on
+// PROBE_DIRECT_PORT / PROBE_PORT. run.mjs uses it to call one SkuLedger directly over RPC.
+//
 // Standalone: node bench/server.mjs  (prints the ready message as JSON; Ctrl-C to stop)
 
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import os from "node:os";
 import { Log, LogLevel, Miniflare, convertV4MiniflareOptions } from "miniflare";
-import { APP_DIRECT_PORT, APP_PORT, BUNDLE, FLOOR_DIRECT_PORT, FLOOR_PORT, HOST, OPS_TOKEN, SHOPIFY_SECRET, WRANGLER_TOML } from "./config.mjs";
+import { APP_DIRECT_PORT, APP_PORT, BUNDLE, FLOOR_DIRECT_PORT, FLOOR_PORT, HOST, OPS_TOKEN, PROBE_DIRECT_PORT, PROBE_PORT, SHOPIFY_SECRET, WRANGLER_TOML } from "./config.mjs";
 
 /**
  * Where the Durable Objects' SQLite databases live. Miniflare keeps them in a temp dir under
@@ -30,6 +34,7 @@ if (!["disk", "shm"].includes(storage)) throw new Error(`BENCH_DO_STORAGE must b
 if (storage === "shm") process.env.TMPDIR = "/dev/shm"; // os.tmpdir() is read when Miniflare starts
 const inspectorPort = process.env.BENCH_INSPECTOR_PORT ? Number(process.env.BENCH_INSPECTOR_PORT) : undefined;
 const scriptPath = process.env.BENCH_SCRIPT ?? BUNDLE;
+const probeScriptPath = process.env.BENCH_PROBE_SCRIPT || null;
 
 function wranglerCompat() {
 	const toml = readFileSync(WRANGLER_TOML, "utf8");
@@ -81,37 +86,51 @@ async function start() {
 	const afterFloor = childPids();
 	const floorPids = [...afterFloor].filter((p) => !before.has(p));
 
+	/** The app's Durable Object classes and bindings, as in wrangler.toml. */
+	const appOptions = (name, script, port, directPort) => ({
+		name,
+		host: HOST,
+		port,
+		logRequests: false,
+		log,
+		cf: false, // no network: use Miniflare's placeholder request.cf
+		modules: true,
+		scriptPath: script,
+		...compat,
+		durableObjects: {
+			ORDER_FLOW: { className: "OrderFlow", useSQLite: true },
+			SKU_LEDGER: { className: "SkuLedger", useSQLite: true },
+			FLOW_MONITOR: { className: "FlowMonitor", useSQLite: true },
+		},
+		bindings: {
+			CONNECTIONS: [{ id: "shopify-demo", channel: "shopify", secret: "SHOPIFY_DEMO_SECRET" }],
+			STOREFRONT_ORIGINS: [],
+			SHOPIFY_DEMO_SECRET: SHOPIFY_SECRET,
+			OPS_TOKEN,
+		},
+		unsafeDirectSockets: [{ host: HOST, port: directPort }],
+	});
+
 	const app = new Miniflare(
 		convertV4MiniflareOptions({
-			name: "ordersync",
-			host: HOST,
-			port: APP_PORT,
-			logRequests: false,
-			log,
-			cf: false, // no network: use Miniflare's placeholder request.cf
-			modules: true,
-			scriptPath,
-			...compat,
-			durableObjects: {
-				ORDER_FLOW: { className: "OrderFlow", useSQLite: true },
-				SKU_LEDGER: { className: "SkuLedger", useSQLite: true },
-				FLOW_MONITOR: { className: "FlowMonitor", useSQLite: true },
-			},
-			bindings: {
-				CONNECTIONS: [{ id: "shopify-demo", channel: "shopify", secret: "SHOPIFY_DEMO_SECRET" }],
-				STOREFRONT_ORIGINS: [],
-				SHOPIFY_DEMO_SECRET: SHOPIFY_SECRET,
-				OPS_TOKEN,
-			},
-			unsafeDirectSockets: [{ host: HOST, port: APP_DIRECT_PORT }],
+			...appOptions("ordersync", scriptPath, APP_PORT, APP_DIRECT_PORT),
 			...(inspectorPort ? { inspectorPort } : {}),
 		}),
 	);
 	instances.push(app);
 	await app.ready;
-	const appPids = [...childPids()].filter((p) => !afterFloor.has(p));
+	const afterApp = childPids();
+	const appPids = [...afterApp].filter((p) => !afterFloor.has(p));
 
-	return { floorPids, appPids, compat };
+	let probePids = [];
+	if (probeScriptPath) {
+		const probe = new Miniflare(convertV4MiniflareOptions(appOptions("ordersync-probe", probeScriptPath, PROBE_PORT, PROBE_DIRECT_PORT)));
+		instances.push(probe);
+		await probe.ready;
+		probePids = [...childPids()].filter((p) => !afterApp.has(p));
+	}
+
+	return { floorPids, appPids, probePids, compat };
 }
 
 async function shutdown(code = 0) {
@@ -138,6 +157,7 @@ try {
 		appUrl: `http://${HOST}:${APP_DIRECT_PORT}`,
 		floorEntryUrl: `http://${HOST}:${FLOOR_PORT}`,
 		appEntryUrl: `http://${HOST}:${APP_PORT}`,
+		probeUrl: probeScriptPath ? `http://${HOST}:${PROBE_DIRECT_PORT}` : null,
 		storage,
 		tmpdir: os.tmpdir(),
 		...info,
