@@ -37,6 +37,7 @@ export class ShopifyAdminSandbox {
 		if (request.headers.get("X-Shopify-Access-Token") !== this.token) {
 			return Response.json({ errors: "[API] Invalid API key or access token (unrecognized login or wrong password)" }, { status: 401 });
 		}
+		const raw = await request.text(); // read first: a fault answered early must not leave the body unread
 		const fault = this.#faults[0];
 		if (fault) {
 			if (--fault.remaining <= 0) this.#faults.shift();
@@ -47,7 +48,7 @@ export class ShopifyAdminSandbox {
 		}
 		let body: { query?: string; variables?: Record<string, unknown> };
 		try {
-			body = (await request.json()) as typeof body;
+			body = JSON.parse(raw) as typeof body;
 		} catch {
 			return Response.json({ errors: [{ message: "Invalid JSON in request body" }] }, { status: 400 });
 		}
