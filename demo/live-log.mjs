@@ -38,6 +38,9 @@ function time(iso) {
 }
 
 export function formatFlow(event) {
+	if (event.type === "pushed") {
+		return `${dim(time(event.at))}  ${dim("shop".padEnd(7))} ${cyan("pushed".padEnd(12))} ${event.sku.padEnd(11)} ${dim(event.detail ?? "")}`;
+	}
 	// Allocations come on their own when stock arrives, so they carry their order on the line.
 	if (event.type === "line.allocated") {
 		const who = (event.orderName ?? "").padEnd(7);
