@@ -156,6 +156,8 @@ class Change {
 	reserved = 0;
 	entries = 0;
 	allocations = 0;
+	/** Set when any location's on-hand was written, so the cached stock map is re-read. */
+	stockMoved = false;
 
 	constructor(
 		private readonly sql: SqlStorage,
@@ -171,6 +173,7 @@ class Change {
 		this.onHand += delta.onHand ?? 0;
 		this.reserved += delta.reserved ?? 0;
 		this.entries++;
+		if (delta.location !== undefined || delta.onHand) this.stockMoved = true;
 		this.sql.exec(
 			`INSERT INTO audit (at, kind, location, on_hand_delta, reserved_delta, on_hand_after, reserved_after, cause)
 			 VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -190,6 +193,8 @@ export class SkuLedger extends DurableObject<Env> {
 	#sql: SqlStorage;
 	#onHand = 0;
 	#reserved = 0;
+	/** On-hand per location, as committed; re-read only after a transaction that moved stock. */
+	#stockByLocation = new Map<string, number>();
 	#updatedAt: string | null = null;
 	#sku: string | null = null;
 	#notifying: Promise<void> | null = null;
@@ -199,6 +204,7 @@ export class SkuLedger extends DurableObject<Env> {
 		super(ctx, env);
 		this.#sql = ctx.storage.sql;
 		migrate(ctx.storage, MIGRATIONS);
+		this.#stockByLocation = this.#readStock();
 		this.#onHand = this.#scalar("SELECT COALESCE(SUM(on_hand), 0) AS n FROM stock");
 		this.#reserved = this.#scalar("SELECT COALESCE(SUM(quantity), 0) AS n FROM reservations WHERE status = 'open'");
 		this.#updatedAt = this.#meta("updated_at");
@@ -216,10 +222,9 @@ export class SkuLedger extends DurableObject<Env> {
 		};
 	}
 
-	/** What each connection is shown, from the stock table as it stands (inside a transaction too). */
-	#channels(sku: string, reserved: number): Record<string, number> {
+	/** What each connection is shown for the given stock by location and units held. */
+	#channels(sku: string, reserved: number, stock: ReadonlyMap<string, number> = this.#stockByLocation): Record<string, number> {
 		const { connections, inventory } = loadConfig(this.env);
-		const stock = new Map(this.#sql.exec<{ location: string; on_hand: number }>("SELECT location, on_hand FROM stock").toArray().map((r) => [r.location, r.on_hand]));
 		const safety = inventory.safetyStock[sku] ?? 0;
 		const channels: Record<string, number> = {};
 		for (const connection of connections.values()) channels[connection.id] = channelAvailable(stock, reserved, safety, connection);
@@ -530,8 +535,8 @@ export class SkuLedger extends DurableObject<Env> {
 	 * that changed it. One row per channel holds only the newest value, so an older value can
 	 * never be sent after a newer one.
 	 */
-	#queuePushes(sku: string, reserved: number, nowMs: number): boolean {
-		const shown = this.#channels(sku, reserved);
+	#queuePushes(sku: string, reserved: number, stock: ReadonlyMap<string, number>, nowMs: number): boolean {
+		const shown = this.#channels(sku, reserved, stock);
 		let queued = false;
 		for (const connection of loadConfig(this.env).connections.values()) {
 			if (!connection.admin) continue;
@@ -727,13 +732,17 @@ export class SkuLedger extends DurableObject<Env> {
 				this.#sql.exec("INSERT INTO meta (key, value) VALUES ('updated_at', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", change.now);
 				this.#pruneAudit();
 				const known = sku ?? this.#sku;
-				if (known) pushes = this.#queuePushes(known, this.#reserved + change.reserved, Date.parse(change.now));
+				if (known) {
+					const stock = change.stockMoved ? this.#readStock() : this.#stockByLocation;
+					pushes = this.#queuePushes(known, this.#reserved + change.reserved, stock, Date.parse(change.now));
+				}
 			}
 			return value;
 		});
 		if (sku && this.#sku === null) this.#sku = sku;
 		this.#onHand += change.onHand;
 		this.#reserved += change.reserved;
+		if (change.stockMoved) this.#stockByLocation = this.#readStock();
 		if (change.entries > 0) this.#updatedAt = change.now;
 		if (change.allocations > 0 || pushes) {
 			// The alarm is the durable backstop; the direct kick keeps an isolated change fast.
@@ -747,6 +756,10 @@ export class SkuLedger extends DurableObject<Env> {
 	#pruneAudit(): void {
 		const last = this.#scalar("SELECT COALESCE(MAX(seq), 0) AS n FROM audit");
 		if (last > AUDIT_KEEP) this.#sql.exec("DELETE FROM audit WHERE seq <= ?", last - AUDIT_KEEP);
+	}
+
+	#readStock(): Map<string, number> {
+		return new Map(this.#sql.exec<{ location: string; on_hand: number }>("SELECT location, on_hand FROM stock").toArray().map((r) => [r.location, r.on_hand]));
 	}
 
 	#stock(location: string) {

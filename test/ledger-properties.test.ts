@@ -2,7 +2,9 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { channelAvailable } from "../durable-objects/allocation";
 import type { SkuLedger } from "../durable-objects/sku-ledger";
+import { loadConfig } from "../worker/config";
 
 const LOCATIONS = ["east", "west"] as const;
 const order = fc.integer({ min: 0, max: 5 }).map((i) => `c:${i}`);
@@ -60,6 +62,10 @@ function checkInvariants(ledger: SkuLedger, sql: SqlStorage, sku: string): void 
 	// On-hand and reserved only ever move through audited entries.
 	expect(audit.oh).toBe(view.onHand);
 	expect(audit.rs).toBe(view.reserved);
+	// Channel numbers come from a cached stock map: it must agree with storage after every step.
+	const stockMap = new Map(sql.exec<{ location: string; on_hand: number }>("SELECT location, on_hand FROM stock").toArray().map((r) => [r.location, r.on_hand]));
+	const { connections } = loadConfig(env);
+	for (const connection of connections.values()) expect(view.channels[connection.id]).toBe(channelAvailable(stockMap, view.reserved, 0, connection));
 	// FIFO backorders: nothing waits while units sit unclaimed.
 	if (view.available > 0) expect(open.every((r) => r.quantity === r.requested)).toBe(true);
 }
