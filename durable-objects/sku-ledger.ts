@@ -614,9 +614,10 @@ export class SkuLedger extends DurableObject<Env> {
 			// Settle only the version sent; a newer value waits out the coalescing window.
 			this.#sql.exec(
 				`UPDATE pushes SET sent_value = ?, sent_at_ms = ?, latency_ms = ?, attempts = 0, last_error = NULL,
-				 due_ms = CASE WHEN version = ? THEN NULL ELSE ? END, changed_at_ms = CASE WHEN version = ? THEN NULL ELSE changed_at_ms END
+				 due_ms = CASE WHEN version = ? THEN NULL ELSE ? END, changed_at_ms = CASE WHEN version = ? THEN NULL ELSE ? END
 				 WHERE connection = ?`,
-				row.value, now, row.changed_at_ms === null ? null : leftAt - row.changed_at_ms, row.version, now + PUSH_COALESCE_MS, row.version, row.connection,
+				// A newer value queued during this push changed after it started.
+				row.value, now, row.changed_at_ms === null ? null : leftAt - row.changed_at_ms, row.version, now + PUSH_COALESCE_MS, row.version, leftAt, row.connection,
 			);
 			this.#emit([{ type: "pushed", sku, connection: row.connection, detail: `${row.connection} shows ${row.value}` }]);
 			if (row.attempts >= PUSH_RAISE_AFTER) await this.#monitor().resolve(id, "the channel accepted the push").catch(() => {});

@@ -23,6 +23,7 @@ export class ShopifyAdminSandbox {
 	#faults: Fault[] = [];
 	#bucket = { available: BUCKET.maximumAvailable, at: Date.now() };
 	#nextItem = 44_000_000_000;
+	#seq = 0;
 
 	constructor(private readonly token: string) {}
 
@@ -137,7 +138,7 @@ export class ShopifyAdminSandbox {
 
 	#record(key: string, inventoryItemId: string, locationId: string, quantity: number, replayed: boolean): void {
 		const sku = [...this.#variants.values()].find((v) => v.inventoryItemId === inventoryItemId)?.sku ?? null;
-		this.#calls.push({ seq: this.#calls.length + 1, at: new Date().toISOString(), key, inventoryItemId, sku, locationId, quantity, replayed });
+		this.#calls.push({ seq: ++this.#seq, at: new Date().toISOString(), key, inventoryItemId, sku, locationId, quantity, replayed });
 		if (this.#calls.length > 50_000) this.#calls.splice(0, 10_000);
 	}
 
