@@ -8,20 +8,32 @@ const base = Number(process.env.BENCH_PORT_BASE ?? 18780);
 export const FLOOR_PORT = base + 1;
 export const APP_PORT = base + 2;
 export const PROBE_PORT = base + 3;
+export const SANDBOX_PORT = base + 4;
 /** workerd sockets bound straight to each worker: what the bench measures. */
 export const FLOOR_DIRECT_PORT = base + 11;
 export const APP_DIRECT_PORT = base + 12;
 export const PROBE_DIRECT_PORT = base + 13;
+/** The sandbox Shopify Admin peer (sandbox/index.ts): where pushes land. */
+export const SANDBOX_DIRECT_PORT = base + 14;
 
 export const CONNECTION = "shopify-demo";
 export const SHOPIFY_SECRET = "bench-shopify-demo-secret";
 export const OPS_TOKEN = "bench-ops-token-0123456789abcdef";
+/**
+ * Secret values for the other secrets wrangler.toml names: a connection's webhook `secret` gets
+ * `bench-<connection id>-secret` (SHOPIFY_SECRET for CONNECTION), and every `admin.tokenSecret`
+ * gets ADMIN_TOKEN, which is also the sandbox shop's SANDBOX_SHOPIFY_TOKEN.
+ */
+export const ADMIN_TOKEN = "shpat_bench_sandbox_admin_token";
 
 /** The bundle `wrangler deploy --dry-run --outdir bench/.build` writes (wrangler.toml `main` is worker/index.ts). */
 export const BUILD_DIR = "bench/.build";
 export const BUNDLE = `${BUILD_DIR}/index.js`;
 /** bench/probe-worker.ts (the real worker and Durable Objects plus /__probe/* routes), bundled with esbuild. */
 export const PROBE_BUNDLE = `${BUILD_DIR}/probe.js`;
+/** sandbox/index.ts (the Shopify Admin peer), bundled with esbuild (format esm, platform neutral). */
+export const SANDBOX_ENTRY = "sandbox/index.ts";
+export const SANDBOX_BUNDLE = `${BUILD_DIR}/sandbox.js`;
 
-/** server.mjs reads compatibility_date and compatibility_flags from here. */
+/** server.mjs reads vars (CONNECTIONS, INVENTORY, …), Durable Object bindings and compatibility settings from here. */
 export const WRANGLER_TOML = "wrangler.toml";

@@ -3,7 +3,7 @@
 import { fork, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import autocannon from "autocannon";
-import { BUILD_DIR, BUNDLE, OPS_TOKEN, PROBE_BUNDLE } from "./config.mjs";
+import { BUILD_DIR, BUNDLE, OPS_TOKEN, PROBE_BUNDLE, SANDBOX_BUNDLE, SANDBOX_ENTRY } from "./config.mjs";
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -45,6 +45,51 @@ export async function buildProbe(log = () => {}) {
 	});
 	log(`probe bundle: ${PROBE_BUNDLE} (${(readFileSync(PROBE_BUNDLE).byteLength / 1024).toFixed(0)} KiB, ${(performance.now() - t).toFixed(0)} ms)`);
 	return PROBE_BUNDLE;
+}
+
+/** The sandbox's cost bucket as written in sandbox/shopify-admin.ts (Shopify's Standard plan). */
+const SANDBOX_BUCKET_SOURCE = /const BUCKET = \{ maximumAvailable: (\d+), restoreRate: (\d+) \};/;
+
+/**
+ * Bundles the sandbox Shopify Admin peer (sandbox/index.ts) the way vitest.config.ts does. With
+ * `limits: "off"` (the bench's default) the shop's cost bucket is raised in the bundle, in memory
+ * (the repository is untouched), so every push is accepted and the bench measures the worker, not
+ * Shopify's rate limit; `limits: "shopify"` keeps the sandbox's own bucket (100 points/s, 2,000
+ * burst, 10 points per inventorySetQuantities). Fails if the bucket's source line is not found.
+ */
+export async function buildSandbox(log = () => {}, { limits = process.env.BENCH_SANDBOX_LIMITS ?? "off" } = {}) {
+	if (!["off", "shopify"].includes(limits)) throw new Error(`BENCH_SANDBOX_LIMITS must be off or shopify, not ${limits}`);
+	const esbuild = await import("esbuild");
+	const t = performance.now();
+	let bucket = null;
+	const plugins = [];
+	if (limits === "off") {
+		plugins.push({
+			name: "bench-sandbox-unthrottled",
+			setup(build) {
+				build.onLoad({ filter: /sandbox[\\/]shopify-admin\.ts$/ }, (args) => {
+					const source = readFileSync(args.path, "utf8");
+					const match = SANDBOX_BUCKET_SOURCE.exec(source);
+					if (!match) throw new Error(`bench: ${args.path} no longer declares \`const BUCKET = { maximumAvailable: N, restoreRate: N };\`; update buildSandbox`);
+					bucket = { shopify: { maximumAvailable: Number(match[1]), restoreRate: Number(match[2]) } };
+					return { contents: source.replace(SANDBOX_BUCKET_SOURCE, "const BUCKET = { maximumAvailable: 1e12, restoreRate: 1e12 };"), loader: "ts" };
+				});
+			},
+		});
+	}
+	await esbuild.build({
+		entryPoints: [SANDBOX_ENTRY],
+		bundle: true,
+		format: "esm",
+		platform: "neutral",
+		target: "es2022",
+		outfile: SANDBOX_BUNDLE,
+		logLevel: "warning",
+		plugins,
+	});
+	if (limits === "off" && !bucket) throw new Error("bench: the sandbox bundle did not load sandbox/shopify-admin.ts; update buildSandbox");
+	log(`sandbox bundle: ${SANDBOX_BUNDLE} (${(readFileSync(SANDBOX_BUNDLE).byteLength / 1024).toFixed(0)} KiB, ${(performance.now() - t).toFixed(0)} ms; rate limits ${limits === "off" ? "lifted" : "as Shopify's Standard plan"})`);
+	return SANDBOX_BUNDLE;
 }
 
 // ---------------------------------------------------------------- server lifecycle
@@ -108,7 +153,7 @@ export async function stopServer(server) {
 		child.kill("SIGKILL");
 		await Promise.race([exited, sleep(2_000)]);
 	}
-	for (const pid of [...(server.info?.floorPids ?? []), ...(server.info?.appPids ?? []), ...(server.info?.probePids ?? [])]) {
+	for (const pid of [...(server.info?.floorPids ?? []), ...(server.info?.appPids ?? []), ...(server.info?.probePids ?? []), ...(server.info?.sandboxPids ?? [])]) {
 		if (isOurWorkerd(pid)) {
 			try {
 				process.kill(pid, "SIGKILL");
@@ -136,6 +181,39 @@ export async function http(base, path, { method = "GET", body, ops = false, head
 	} catch {}
 	if (!response.ok) throw new Error(`${method} ${path} → ${response.status}: ${text.slice(0, 300)}`);
 	return json ?? text;
+}
+
+// ---------------------------------------------------------------- sandbox shop
+
+/** Creates a variant (and inventory item) for each SKU in the sandbox shop: a push for a SKU without one is refused. */
+export async function seedVariants(sandboxUrl, skus) {
+	for (let i = 0; i < skus.length; i += 500) {
+		const out = await http(sandboxUrl, "/sandbox/variants", { method: "POST", body: { skus: skus.slice(i, i + 500) } });
+		if (out.variants.some((v) => !v?.inventoryItemId)) throw new Error(`sandbox: seeding variants failed: ${JSON.stringify(out).slice(0, 300)}`);
+	}
+}
+
+/**
+ * Reads the sandbox's log of inventorySetQuantities calls incrementally: `next()` returns the calls
+ * received since the last read (each with \`at\` in ms added). The sandbox numbers calls 1, 2, … and
+ * trims its log past 50,000 calls; the bench stays far below that, and says so if it does not.
+ */
+export function sandboxLog(sandboxUrl) {
+	let after = 0;
+	let total = 0;
+	return {
+		async next() {
+			const { calls } = await http(sandboxUrl, `/sandbox/calls?after=${after}`);
+			for (const c of calls) c.atMs = Date.parse(c.at);
+			if (calls.length) after = calls[calls.length - 1].seq;
+			total += calls.length;
+			if (total > 40_000) console.error(`[bench] WARNING: the sandbox has logged ${total} calls; it trims its log past 50,000 and then reuses sequence numbers`);
+			return calls;
+		},
+		get cursor() {
+			return after;
+		},
+	};
 }
 
 // ---------------------------------------------------------------- load generation

@@ -1,11 +1,13 @@
 // Bench-only worker: the real ordersync worker and Durable Objects, plus /__probe/* routes that
 // repeat one step N times inside the isolate, so the client can time steps the Workers clock
 // cannot (it does not advance during synchronous code). Never deployed.
-//   /__probe/ledger/*: figure (3b) of `npm run bench` (bench/run.mjs), one SkuLedger over RPC;
+//   /__probe/ledger/*: figures (3b) and (3c) of `npm run bench` (bench/run.mjs), one SkuLedger over
+//   RPC, and a bundle's component ledgers;
 //   the other routes: bench/profile.mjs `probe`.
 
 import app from "../worker/index";
 import type { Env } from "../worker/env";
+import { loadConfig } from "../worker/config";
 import { parseChange } from "../worker/inbound";
 import { signShopifyBody, verifyShopifyHmac } from "../worker/connectors/shopify/signature";
 
@@ -93,6 +95,54 @@ async function probe(request: Request, env: Env): Promise<Response> {
 				}
 			});
 			return Response.json({ ...tally, isolateMs: Date.now() - t0 });
+		}
+		// (3c): `n` order lines from `c` concurrent callers, alternating between one unit of
+		// `single` alone and one `bundle` (from INVENTORY in wrangler.toml), whose components are
+		// reserved on their own ledgers at once, as OrderFlow's saga does (one saga line per part).
+		case "/__probe/ledger/bundle": {
+			const bundle = url.searchParams.get("bundle") ?? "GIFT-SET";
+			const single = url.searchParams.get("single");
+			const prefix = url.searchParams.get("prefix") ?? "bench";
+			const parts = loadConfig(env).inventory.bundles[bundle];
+			if (!parts || !single) return Response.json({ error: `no bundle ${bundle} in INVENTORY, or no ?single=` }, { status: 400 });
+			const perSku: Record<string, { calls: number; reserved: number; backordered: number }> = {};
+			const count = (sku: string, r: { reserved: number; backordered: number }) => {
+				const t = (perSku[sku] ??= { calls: 0, reserved: 0, backordered: 0 });
+				t.calls++;
+				t.reserved += r.reserved;
+				t.backordered += r.backordered;
+			};
+			const tally = { lines: 0, singles: 0, bundles: 0, bundlesWhole: 0, bundlesPartial: 0, bundlesNone: 0, calls: 0, notOpen: 0, overRequest: 0, errors: 0, firstError: null as string | null };
+			const reserve = async (sku: string, orderKey: string, lineId: string, quantity: number) => {
+				const r = await env.SKU_LEDGER.getByName(sku).reserve({ orderKey, lineId, sku, quantity });
+				tally.calls++;
+				if (r.status !== "open") tally.notOpen++;
+				if (r.reserved > quantity || r.reserved + r.backordered !== quantity) tally.overRequest++;
+				count(sku, r);
+				return r;
+			};
+			const t0 = Date.now();
+			await pool(n, c, async (i) => {
+				const orderKey = `${prefix}:${i}`;
+				try {
+					if (i % 2 === 0) {
+						await reserve(single, orderKey, "1", 1);
+						tally.singles++;
+					} else {
+						const held = await Promise.all(parts.map((part) => reserve(part.sku, orderKey, `1#${part.sku}`, part.quantity)));
+						tally.bundles++;
+						const whole = held.filter((r) => r.backordered === 0).length;
+						if (whole === parts.length) tally.bundlesWhole++;
+						else if (held.some((r) => r.reserved > 0)) tally.bundlesPartial++;
+						else tally.bundlesNone++;
+					}
+					tally.lines++;
+				} catch (error) {
+					tally.errors++;
+					tally.firstError ??= String(error);
+				}
+			});
+			return Response.json({ ...tally, parts, perSku, isolateMs: Date.now() - t0 });
 		}
 		case "/__probe/ledger/detail": {
 			const sku = url.searchParams.get("sku") ?? "LEDGER-HOT";

@@ -5,6 +5,7 @@
 //   node bench/profile.mjs paths       the webhook path taken apart: /health, bad signature (HMAC
 //                                      only), ignored topic (HMAC + 1 FlowMonitor RPC), redelivery
 //                                      (HMAC + zod + warm OrderFlow), fresh order (everything)
+//   node bench/profile.mjs pushes      fresh webhooks with availability pushes off vs on (BENCH_PUSHES)
 //   node bench/profile.mjs lines       fresh orders with 0–4 tracked lines: CPU per order and per line
 //   node bench/profile.mjs variants    what-if builds: OrderFlow without FlowMonitor calls, without
 //                                      the per-change backstop alarm, without both
@@ -19,7 +20,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { shopifyOrder, signedDelivery } from "../demo/shopify-orders.mjs";
 import { CONNECTION, OPS_TOKEN, SHOPIFY_SECRET } from "./config.mjs";
-import { buildProbe, buildWorker, cannon, cpuWindow, http, quiesce, setClockTicks, sleep, startServer, stopServer } from "./lib.mjs";
+import { buildProbe, buildWorker, cannon, cpuWindow, http, quiesce, seedVariants, setClockTicks, sleep, startServer, stopServer } from "./lib.mjs";
 
 try {
 	setClockTicks(Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()));
@@ -118,12 +119,14 @@ async function awaitEviction(server, { keep = SKUS + 100, maxMs = 30_000 } = {})
 }
 
 function groupsOf(server) {
-	return { appWorkerd: server.info.appPids, floorWorkerd: server.info.floorPids, serverNode: [server.info.pid] };
+	return { appWorkerd: server.info.appPids, floorWorkerd: server.info.floorPids, sandboxWorkerd: server.info.sandboxPids, serverNode: [server.info.pid] };
 }
 
 async function withServer(env, fn, args = []) {
 	const server = await startServer({ env, args });
 	try {
+		// The app pushes availability to the sandbox shop; a SKU without a variant there is refused (and raised).
+		await seedVariants(server.info.sandboxUrl, [...Array.from({ length: SKUS }, (_, i) => skuName(i)), ...[1, 32, 256].flatMap((c) => [`PROBE-HOT-${c}`, `PROBE-WARM-${c}`])]);
 		return await fn(server);
 	} finally {
 		await stopServer(server);
@@ -156,6 +159,29 @@ async function storage() {
 			const r = await fire(base, pool, { seconds: 8 });
 			const usage = cpu.end();
 			line(`  ${mode.padEnd(6)} (stocking 1,000 SKU DOs took ${fmt(stockMs / 1000, 1)} s)`, r, usage);
+		});
+	}
+}
+
+/** What availability pushes cost the app: the same fresh orders with and without an `admin` block. */
+async function pushes() {
+	console.log("Fresh orders/create webhooks (2–3 lines over 1,000 SKUs) at 32 connections, 8 s, with and without pushes to the sandbox shop:");
+	for (const mode of ["off", "on"]) {
+		await withServer({ BENCH_PUSHES: mode }, async (server) => {
+			const base = server.info.appUrl;
+			await stock(base);
+			const warm = await deliveries(1000, 1_000_000);
+			await fire(base, warm, { seconds: 30 });
+			const pool = await deliveries(4000, 2_000_000);
+			await quiesce(server.info.appPids);
+			const t0 = Date.now();
+			const cpu = cpuWindow(groupsOf(server), { threadsOf: server.info.appPids });
+			const r = await fire(base, pool, { seconds: 8 });
+			const usage = cpu.end();
+			const { calls } = await http(server.info.sandboxUrl, "/sandbox/calls");
+			const sent = calls.filter((c) => Date.parse(c.at) >= t0).length;
+			line(`  pushes ${mode.padEnd(3)}`, r, usage);
+			console.log(`    ${fmt((usage.appWorkerd * 1000) / r.rps)} ms of workerd CPU per order; ${sent} pushes reached the shop (${fmt(sent / 8, 0)}/s)`);
 		});
 	}
 }
@@ -521,7 +547,7 @@ function summarize(profile) {
 	for (const [k, v] of top(inclusive, 40)) console.log(`  ${fmt((100 * v) / total, 1).padStart(5)} %  ${k}`);
 }
 
-const experiments = { storage, paths, lines, variants, probe, cpuprofile };
+const experiments = { storage, pushes, paths, lines, variants, probe, cpuprofile };
 const which = process.argv.slice(2);
 if (which.length === 0 || which.some((w) => !experiments[w])) {
 	console.error(`usage: node bench/profile.mjs <${Object.keys(experiments).join("|")}>...`);

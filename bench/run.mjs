@@ -1,27 +1,37 @@
 // `npm run bench`: builds the worker, runs it on workerd (Miniflare, in bench/server.mjs — a separate
-// process) and loads it from this process with autocannon:
+// process, with the bindings of wrangler.toml and the sandbox Shopify shop as the push target) and
+// loads it from this process with autocannon:
 //   1. the floor: a trivial worker's requests/s;
 //   2. signed Shopify orders/create webhooks/s (2–3 lines, every one a new order, 1,000 SKUs) and
-//      ack latency, then the time until every acked order's reservations are on the ledgers;
+//      ack latency, then the time until every acked order's reservations are on the ledgers and the
+//      shop shows every SKU's pushed number;
 //   3. one-line orders for one hot SKU, end to end (webhook → OrderFlow → SkuLedger), so bounded
 //      by order intake; then checks that nothing was oversold (fails loudly);
 //   3b. reservations/s on one hot SkuLedger called directly over RPC, as a saga calls it, from
 //      bench/probe-worker.ts in a workerd process of its own; then the same kind of checks;
-//   4. GET /v1/availability latency for 1 and for 50 SKUs per request.
+//   3c. the same with bundles: half the lines are one component alone, half a bundle whose
+//      components are reserved on their own ledgers at once; both ledgers checked;
+//   4. GET /v1/availability latency for 1 and for 50 SKUs per request;
+//   5. propagation: stock change on a ledger → the push carrying it reaching the shop, under
+//      orders at half the rate of (2) plus periodic snapshots, and on a sample of (2)'s SKUs.
 // Writes bench/results.json and bench/results.md. Loopback only; every loop is bounded; the servers
 // it starts are stopped in `finally` (and on SIGINT/SIGTERM). Roughly 2 minutes.
 //
 // Knobs (env): BENCH_CONNECTIONS (32), BENCH_FLOOR_SECONDS (10), BENCH_WEBHOOK_SECONDS (10),
 // BENCH_AVAIL_SECONDS (5), BENCH_LEDGER_RESERVES (20,000), BENCH_LEDGER_STOCK (75 % of the
-// reserves), BENCH_LEDGER_CONCURRENCY (32), BENCH_DO_STORAGE (shm|disk, see server.mjs),
-// BENCH_PORT_BASE (18780).
+// reserves), BENCH_LEDGER_CONCURRENCY (32), BENCH_BUNDLE_LINES (12,000), BENCH_BUNDLE (GIFT-SET),
+// BENCH_PROPAGATION_SECONDS (8), BENCH_PROPAGATION_LOAD (0.5 of the rate of (2)),
+// BENCH_SANDBOX_LIMITS (off|shopify, see lib.mjs buildSandbox), BENCH_DO_STORAGE (shm|disk, see
+// server.mjs), BENCH_PORT_BASE (18780).
 
 import { execFileSync } from "node:child_process";
 import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { shopifyOrder, signedDelivery } from "../demo/shopify-orders.mjs";
 import { CONNECTION, OPS_TOKEN, SHOPIFY_SECRET } from "./config.mjs";
-import { buildProbe, buildWorker, cannon, cpuWindow, http, quiesce, setClockTicks, sleep, startServer, stopServer } from "./lib.mjs";
+import {
+	buildProbe, buildSandbox, buildWorker, cannon, cpuWindow, http, percentile, quiesce, sandboxLog, seedVariants, setClockTicks, sleep, startServer, stopServer,
+} from "./lib.mjs";
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const FLOOR_SECONDS = Number(process.env.BENCH_FLOOR_SECONDS ?? 10);
@@ -31,10 +41,21 @@ const LEDGER_RESERVES = Number(process.env.BENCH_LEDGER_RESERVES ?? 20_000);
 const LEDGER_STOCK = Number(process.env.BENCH_LEDGER_STOCK ?? Math.floor(LEDGER_RESERVES * 0.75));
 const LEDGER_CONCURRENCY = Number(process.env.BENCH_LEDGER_CONCURRENCY ?? 32);
 const LEDGER_SKU = "LEDGER-HOT-0001";
+const BUNDLE_LINES = Number(process.env.BENCH_BUNDLE_LINES ?? 12_000);
+const BUNDLE_SKU = process.env.BENCH_BUNDLE ?? "GIFT-SET";
+const PROPAGATION_SECONDS = Number(process.env.BENCH_PROPAGATION_SECONDS ?? 8);
+const PROPAGATION_SKUS = 100;
+const PROPAGATION_CONNECTIONS = 16;
+/** Offered order rate in (5), as a share of what (2) sustained. */
+const PROPAGATION_LOAD = Number(process.env.BENCH_PROPAGATION_LOAD ?? 0.5);
+const PROPAGATION_SNAPSHOT_MS = 250;
+/** SKUs of (2) whose changes are matched to pushes, for propagation at full load. */
+const WEBHOOK_PROPAGATION_SAMPLE = 200;
 const SKU_COUNT = 1000;
 const HOT_SKU = "HOT-0001";
 const SETTLE_TIMEOUT_MS = 45_000;
 const WEBHOOK_PATH = `/webhooks/shopify/${CONNECTION}`;
+const SANDBOX_LIMITS = process.env.BENCH_SANDBOX_LIMITS ?? "off";
 
 const GOALS = {
 	webhookRatio: 0.3,
@@ -42,6 +63,7 @@ const GOALS = {
 	reservationsPerSecond: 2000,
 	avail1P99: 10,
 	avail50P99: 30,
+	propagationP99: 1000,
 };
 
 const t0Run = performance.now();
@@ -51,6 +73,9 @@ const r2 = (x) => (x === null || x === undefined ? null : Math.round(x * 100) / 
 const n0 = (x) => (x === null || x === undefined ? "n/a" : Math.round(x).toLocaleString("en-US"));
 
 const skuName = (i) => `SKU-${String(i).padStart(4, "0")}`;
+const propSkuName = (i) => `PROP-${String(i).padStart(4, "0")}`;
+/** Wall-clock ms with sub-ms resolution, comparable with the ISO times workerd stamps. */
+const wallNow = () => performance.timeOrigin + performance.now();
 
 // ---------------------------------------------------------------- signed webhook pools
 
@@ -78,8 +103,9 @@ function randomLines() {
  * dry the run is stopped (a wrapped cursor would measure dedupe, not ingestion) and the rate is taken
  * up to the last ack instead of over autocannon's duration.
  */
-async function runWebhooks(base, pool, { connections = CONNECTIONS, ...opts }, phase) {
-	const tally = { status: {}, http: {}, acked: new Set(), other: 0, samples: [], lastAckAt: 0 };
+async function runWebhooks(base, pool, { connections = CONNECTIONS, recordAcks = false, ...opts }, phase) {
+	/** `ackAt`: order id → wall-clock ms of its ack (with `recordAcks`), to compare with workerd's clocks. */
+	const tally = { status: {}, http: {}, acked: new Set(), other: 0, samples: [], lastAckAt: 0, ackAt: recordAcks ? new Map() : null };
 	const state = { next: 0, exhausted: false, instance: null };
 	const requests = [
 		{
@@ -113,8 +139,10 @@ async function runWebhooks(base, pool, { connections = CONNECTIONS, ...opts }, p
 				}
 				tally.status[parsed.status] = (tally.status[parsed.status] ?? 0) + 1;
 				if (parsed.status === "applied") {
-					tally.acked.add(Number(parsed.order.slice(parsed.order.indexOf(":") + 1)));
+					const id = Number(parsed.order.slice(parsed.order.indexOf(":") + 1));
+					tally.acked.add(id);
 					tally.lastAckAt = performance.now();
+					tally.ackAt?.set(id, wallNow());
 				}
 			},
 		},
@@ -188,18 +216,51 @@ async function stockCatalog(base) {
 	log(`stocked ${SKU_COUNT} SKUs × 1,000,000 units (one snapshot request, ${SKU_COUNT} new SkuLedger objects) in ${(performance.now() - t).toFixed(0)} ms`);
 }
 
-/** Reserved units for all 1,000 SKUs (10 requests × 100 SKUs). */
-async function reservedBySku(base) {
+/** Availability (reserved, channels, …) for the given SKUs, 100 per request. */
+async function ledgerView(base, skus) {
 	const out = new Map();
-	for (let i = 0; i < SKU_COUNT; i += 100) {
-		const qs = Array.from({ length: 100 }, (_, j) => `sku=${skuName(i + j)}`).join("&");
+	for (let i = 0; i < skus.length; i += 100) {
+		const qs = skus.slice(i, i + 100).map((sku) => `sku=${encodeURIComponent(sku)}`).join("&");
 		const { items } = await http(base, `/v1/availability?${qs}`);
-		for (const item of items) out.set(item.sku, item.reserved);
+		for (const item of items) out.set(item.sku, item);
 	}
 	return out;
 }
 
-async function measureWebhooks(server, groups) {
+const CATALOG = Array.from({ length: SKU_COUNT }, (_, i) => skuName(i));
+
+/** Reserved units for all 1,000 SKUs (10 requests × 100 SKUs). */
+async function reservedBySku(base) {
+	const view = await ledgerView(base, CATALOG);
+	return new Map([...view].map(([sku, item]) => [sku, item.reserved]));
+}
+
+/**
+ * Polls until what the sandbox shop shows for each SKU (its `available` at the pushed location)
+ * equals what the SKU's ledger says the pushing connection is shown. Pushes trail changes by up to
+ * the 250 ms coalescing window, so this is the "channels caught up" check.
+ */
+async function channelsConverge(server, skus, { timeoutMs = 10_000 } = {}) {
+	const t = performance.now();
+	let mismatched = [];
+	for (;;) {
+		const [ledger, shop] = await Promise.all([ledgerView(server.info.appUrl, skus), http(server.info.sandboxUrl, "/sandbox/inventory")]);
+		const shown = new Map(shop.items.map((item) => [item.sku, item.available]));
+		mismatched = skus.filter((sku) => (ledger.get(sku)?.channels?.[CONNECTION] ?? null) !== (shown.get(sku) ?? 0));
+		if (mismatched.length === 0 || performance.now() - t > timeoutMs) break;
+		await sleep(100);
+	}
+	return { skus: skus.length, mismatched: mismatched.length, example: mismatched[0] ?? null, afterMs: Math.round(performance.now() - t) };
+}
+
+/** Pushes the shop received from a list of sandbox calls, between two wall-clock times. */
+function pushesBetween(calls, fromMs, toMs, skuFilter = () => true) {
+	const inWindow = calls.filter((c) => !c.replayed && c.atMs >= fromMs && c.atMs <= toMs && skuFilter(c.sku));
+	const seconds = (toMs - fromMs) / 1000;
+	return { count: inWindow.length, perSecond: Math.round(inWindow.length / seconds), skus: new Set(inWindow.map((c) => c.sku)).size, replayed: calls.filter((c) => c.replayed).length };
+}
+
+async function measureWebhooks(server, groups, sb) {
 	const base = server.info.appUrl;
 	let nextId = 1_000_000;
 	const take = async (count, lines = randomLines) => {
@@ -234,11 +295,14 @@ async function measureWebhooks(server, groups) {
 	const drained = await quiesce(server.info.appPids, { maxMs: 20_000 });
 	log(`    generated in ${((performance.now() - tGen) / 1000).toFixed(1)} s (avg body ${(pool.reduce((a, p) => a + p.body.byteLength, 0) / pool.length).toFixed(0)} B); measuring ${WEBHOOK_SECONDS} s at ${CONNECTIONS} connections (after ${drained} ms drain)`);
 
+	await sb.next(); // the shop's log from here on is this run's
 	const cpu = cpuWindow(groups, { threadsOf: server.info.appPids });
 	const tStart = Date.now();
-	const main = await runWebhooks(base, pool, { duration: WEBHOOK_SECONDS }, "webhooks");
+	const main = await runWebhooks(base, pool, { duration: WEBHOOK_SECONDS, recordAcks: true }, "webhooks");
 	const ackCpu = cpu.end();
 	const tAcked = Date.now();
+	const shopCalls = await sb.next();
+	const pushes = pushesBetween(shopCalls, tStart, tAcked);
 	const cappedByFileLimit = capped && main.exhausted;
 	if (cappedByFileLimit) {
 		log(`    NOTE: the run stopped after ${n0(poolSize)} orders: workerd's open-file limit (${fds.limit}, 3 files per live object) allows no more; raise \`ulimit -n\` for a full ${WEBHOOK_SECONDS} s run`);
@@ -247,6 +311,7 @@ async function measureWebhooks(server, groups) {
 	const lines = [...main.tally.acked].reduce((a, id) => a + pool[id - pool[0].id].lines.length, 0);
 	log(`    ${main.rate.toFixed(0)} webhooks/s acked (${main.applied} applied, ${main.tally.status.duplicate ?? 0} duplicate, ${lines} lines; ${inFlight.unknown} in flight at the end, ${inFlight.applied.length} of them applied), p50 ${main.run.latency.p50.toFixed(2)} ms, p99 ${main.run.latency.p99.toFixed(2)} ms${main.exhausted ? " — POOL EXHAUSTED, rate taken to the last ack" : ""}`);
 	log(`    cpu during acks: ${JSON.stringify(ackCpu)}`);
+	log(`    pushes received by the sandbox shop during the run: ${n0(pushes.count)} (${n0(pushes.perSecond)}/s, ${n0(pushes.skus)} SKUs)`);
 
 	// The saga runs after the ack: wait until every applied order's units are reserved.
 	log("    waiting for every applied order's reservations to land on the ledgers…");
@@ -272,6 +337,16 @@ async function measureWebhooks(server, groups) {
 	log(settledAt
 		? `    all reservations landed ${settle.drainAfterLastAckMs} ms after the last ack → ${settle.endToEndOrdersPerSecond} orders/s end to end`
 		: `    WARNING: ${mismatched} SKUs still differ from the acked orders after ${SETTLE_TIMEOUT_MS} ms`);
+	const converged = await channelsConverge(server, CATALOG);
+	log(converged.mismatched === 0
+		? `    the shop shows every SKU's ${CONNECTION} number ${converged.afterMs} ms later (${n0(converged.skus)} SKUs)`
+		: `    WARNING: the shop still differs from the ledgers for ${converged.mismatched} of ${converged.skus} SKUs (e.g. ${converged.example}) after ${converged.afterMs} ms`);
+	// Propagation at full load, as (5) measures it at half load: on a sample of the SKUs.
+	shopCalls.push(...(await sb.next()));
+	const sample = CATALOG.filter((_, i) => i % Math.max(1, Math.floor(SKU_COUNT / WEBHOOK_PROPAGATION_SAMPLE)) === 0);
+	const propagation = await propagationReport(server, { skus: sample, calls: shopCalls, fromMs: tStart, toMs: tAcked, ackAt: main.tally.ackAt });
+	log(`    propagation at this load, on ${sample.length} of the SKUs:`);
+	logPropagation(propagation);
 
 
 	return {
@@ -295,7 +370,239 @@ async function measureWebhooks(server, groups) {
 		cpu: ackCpu,
 		workerdCpuMsPerOrder: r2((ackCpu.appWorkerd * 1000) / main.rate),
 		settle,
+		pushes,
+		channelsConverged: converged,
+		propagation,
 	};
+}
+
+// ---------------------------------------------------------------- (5) propagation
+
+/**
+ * Per SKU: when each change to what the pushing connection is shown happened on the ledger (its
+ * audit entries, stamped by the ledger's clock in the transaction), and which push first carried
+ * it to the shop (the sandbox's log, stamped by the sandbox's clock on arrival). Both are workerd
+ * wall clocks on this machine.
+ *
+ * A push carries the state of the latest transaction before it was sent, so each push is matched
+ * to the latest audit entry at or before its arrival whose shown value equals the pushed quantity;
+ * a change is delivered by the first push matched to it or to a later entry. Snapshots in this
+ * phase jump each count by ~1,000 units and orders only take a few, so shown values never repeat
+ * within a SKU's phase and the matching is unambiguous.
+ */
+function matchPropagation(detail, calls, fromMs, shownOf) {
+	const entries = [...detail.audit].reverse().map((e) => ({ ...e, atMs: Date.parse(e.at), shown: shownOf(e) }));
+	const complete = entries.length > 0 && entries[0].atMs < fromMs; // the audit reaches back to before the phase
+	const pushes = calls
+		.filter((c) => !c.replayed)
+		.map((c) => {
+			let j = -1;
+			for (let i = entries.length - 1; i >= 0; i--) {
+				if (entries[i].atMs <= c.atMs && entries[i].shown === c.quantity) {
+					j = i;
+					break;
+				}
+			}
+			return { ...c, entry: j };
+		});
+	const changes = [];
+	let unknownFirst = !complete;
+	for (let i = 0; i < entries.length; i++) {
+		const e = entries[i];
+		if (e.atMs < fromMs) continue;
+		const before = i > 0 ? entries[i - 1].shown : null;
+		if (before === null && unknownFirst) {
+			unknownFirst = false; // truncated audit: whether its first entry changed anything is unknown
+			continue;
+		}
+		if (e.shown === before) continue; // the channel's number did not move
+		const push = pushes.find((c) => c.entry >= i);
+		changes.push({ kind: e.kind, cause: e.cause, atMs: e.atMs, pushAtMs: push ? push.atMs : null, latencyMs: push ? push.atMs - e.atMs : null });
+	}
+	return { complete, changes, pushes: pushes.length, unmatchedPushes: pushes.filter((c) => c.entry < 0).length };
+}
+
+/**
+ * Matches the shop's log against the ledgers' audits for the given SKUs (see matchPropagation) and
+ * summarises: change on the ledger → push at the shop, overall and for reservations and snapshots;
+ * order ack (client clock) → shop; snapshot response → shop; and each ledger's own `latencyMs`
+ * for its last push (stock change → the push's fetch being started).
+ */
+async function propagationReport(server, { skus, calls, fromMs, toMs, ackAt, snapshots = new Map() }) {
+	const base = server.info.appUrl;
+	const pushing = server.info.config.connections.find((c) => c.id === CONNECTION);
+	if (!pushing?.pushes || pushing.locations !== "all" || Object.keys(pushing.rules).length) {
+		throw new Error(`propagation assumes ${CONNECTION} pushes and is shown on hand − reserved − safety stock (no locations or rules): ${JSON.stringify(pushing)}`);
+	}
+	const safety = (sku) => server.info.config.safetyStock?.[sku] ?? 0;
+	const shownOf = (sku) => (e) => Math.max(0, e.onHandAfter - e.reservedAfter - safety(sku));
+	const details = await mapPool(skus, 8, (sku) => http(base, `/ops/skus/${encodeURIComponent(sku)}`, { ops: true }));
+	const changes = [];
+	let truncated = 0;
+	let unmatchedPushes = 0;
+	let pushes = 0;
+	const ledgerLatency = [];
+	for (const [i, sku] of skus.entries()) {
+		const m = matchPropagation(details[i], calls.filter((c) => c.sku === sku), fromMs, shownOf(sku));
+		if (!m.complete) truncated++;
+		unmatchedPushes += m.unmatchedPushes;
+		pushes += m.pushes;
+		changes.push(...m.changes);
+		const own = details[i].pushes?.find((p) => p.connection === CONNECTION)?.latencyMs;
+		if (own !== null && own !== undefined) ledgerLatency.push(own);
+	}
+	const delivered = changes.filter((c) => c.latencyMs !== null);
+	const orderChanges = delivered.filter((c) => c.kind === "reserve" && c.cause?.orderKey);
+	const ackToShop = orderChanges
+		.map((c) => {
+			const ack = ackAt?.get(Number(c.cause.orderKey.slice(c.cause.orderKey.indexOf(":") + 1)));
+			return ack === undefined ? null : c.pushAtMs - ack;
+		})
+		.filter((x) => x !== null);
+	const snapshotChanges = delivered.filter((c) => c.kind === "snapshot");
+	const responseToShop = snapshotChanges.map((c) => (snapshots.get(c.cause?.asOf) ? c.pushAtMs - snapshots.get(c.cause.asOf).respondedAt : null)).filter((x) => x !== null);
+	return {
+		method: "ledger audit time of each change to the pushed number → arrival at the sandbox shop of the first push carrying it (the shop's log), matched per SKU by value",
+		skusMeasured: skus.length,
+		changes: changes.length,
+		changesDelivered: delivered.length,
+		changesNeverPushed: changes.length - delivered.length,
+		changesAfterLoad: delivered.filter((c) => c.atMs > toMs).length,
+		skusWithTruncatedAudit: truncated,
+		pushesReceived: pushes,
+		pushesNotMatched: unmatchedPushes,
+		changesPerPush: r2(delivered.length / Math.max(1, pushes)),
+		changeToShop: distribution(delivered.map((c) => c.latencyMs)),
+		byKind: {
+			reserve: distribution(orderChanges.map((c) => c.latencyMs)),
+			snapshot: distribution(snapshotChanges.map((c) => c.latencyMs)),
+		},
+		orderAckToShop: distribution(ackToShop),
+		snapshotResponseToShop: distribution(responseToShop),
+		ledgerReportedLastPushLatency: distribution(ledgerLatency),
+		/** By second of the run (ledger time of the change): does a backlog build up? */
+		bySecond: [...Map.groupBy(delivered, (c) => Math.floor((c.atMs - fromMs) / 1000)).values()].map((group) => {
+			const d = distribution(group.map((c) => c.latencyMs));
+			return { second: Math.floor((group[0].atMs - fromMs) / 1000), changes: d.count, p50Ms: d.p50Ms, maxMs: d.maxMs };
+		}).sort((a, b) => a.second - b.second),
+	};
+}
+
+function logPropagation(p) {
+	const d = p.changeToShop;
+	log(`    ${n0(p.changes)} changes to ${CONNECTION}'s numbers on ${p.skusMeasured} SKUs, carried by ${n0(p.pushesReceived)} pushes (${p.changesPerPush} changes per push)`);
+	log(`    change on the ledger → push at the shop: p50 ${d.p50Ms} ms, p90 ${d.p90Ms} ms, p99 ${d.p99Ms} ms, max ${d.maxMs} ms over ${n0(d.count)} changes (reservations p99 ${p.byKind.reserve.p99Ms} ms${p.byKind.snapshot.count ? `, snapshots p99 ${p.byKind.snapshot.p99Ms} ms` : ""})`);
+	log(`    order ack → shop p50 ${p.orderAckToShop.p50Ms} ms, p99 ${p.orderAckToShop.p99Ms} ms${p.snapshotResponseToShop.count ? `; snapshot response → shop p50 ${p.snapshotResponseToShop.p50Ms} ms, p99 ${p.snapshotResponseToShop.p99Ms} ms` : ""}; the ledgers' own latencyMs of their last push: p50 ${p.ledgerReportedLastPushLatency.p50Ms}, max ${p.ledgerReportedLastPushLatency.maxMs} ms`);
+	if (p.changesNeverPushed || p.skusWithTruncatedAudit || p.pushesNotMatched) {
+		log(`    WARNING: ${p.changesNeverPushed} changes never pushed, ${p.skusWithTruncatedAudit} SKUs with a truncated audit, ${p.pushesNotMatched} pushes not matched to a ledger state`);
+	}
+}
+
+function distribution(values) {
+	const sorted = Float64Array.from(values).sort();
+	return { count: sorted.length, p50Ms: r1(percentile(sorted, 50)), p90Ms: r1(percentile(sorted, 90)), p99Ms: r1(percentile(sorted, 99)), maxMs: r1(sorted.length ? sorted[sorted.length - 1] : null) };
+}
+
+/** Runs `task` over `items` with at most `c` in flight; results in order. */
+async function mapPool(items, c, task) {
+	const out = new Array(items.length);
+	let next = 0;
+	await Promise.all(Array.from({ length: Math.min(c, items.length) }, async () => {
+		while (next < items.length) {
+			const i = next++;
+			out[i] = await task(items[i]);
+		}
+	}));
+	return out;
+}
+
+/**
+ * (5) Propagation: stock change → the push carrying it reaching the shop, under load. For
+ * PROPAGATION_SECONDS, 1–3-line orders over PROPAGATION_SKUS fresh SKUs arrive at about half the
+ * rate (2) sustained (autocannon's overall rate, 16 connections), while a snapshot recounts 5 of
+ * those SKUs every 250 ms. Each SKU then changes a few times a second, so both the leading-edge
+ * push and the 250 ms coalescing are exercised.
+ */
+async function measurePropagation(server, groups, sb, rateHint) {
+	const base = server.info.appUrl;
+	const skus = Array.from({ length: PROPAGATION_SKUS }, (_, i) => propSkuName(i));
+	const rate = Math.max(50, Math.round(rateHint * PROPAGATION_LOAD));
+	log(`(5) propagation: stocking ${PROPAGATION_SKUS} fresh SKUs, then ${PROPAGATION_SECONDS} s of 1–3-line orders at ~${rate}/s (${PROPAGATION_CONNECTIONS} connections) plus a 5-SKU snapshot every ${PROPAGATION_SNAPSHOT_MS} ms`);
+	await http(base, "/v1/inventory/snapshots", {
+		method: "POST",
+		ops: true,
+		body: { source: "bench-prop", asOf: new Date().toISOString(), items: skus.map((sku) => ({ sku, location: "wh-bench", onHand: 1_000_000 })) },
+	});
+	const stocked = await channelsConverge(server, skus);
+	if (stocked.mismatched) throw new Error(`(5) the shop never showed the stocked ${PROPAGATION_SKUS} SKUs: ${JSON.stringify(stocked)}`);
+	const pool = await signedOrders(Math.ceil(rate * PROPAGATION_SECONDS * 1.3) + 200, 60_000_000, () => {
+		const n = 1 + Math.floor(Math.random() * 3);
+		const picked = new Set();
+		while (picked.size < n) picked.add(skus[Math.floor(Math.random() * skus.length)]);
+		return [...picked].map((sku) => ({ sku, quantity: 1 + Math.floor(Math.random() * 2), price: "9.90" }));
+	});
+	const drained = await quiesce(server.info.appPids, { maxMs: 10_000 });
+	await sb.next();
+
+	const snapshots = new Map(); // asOf → { sentAt, respondedAt, skus }
+	let stop = false;
+	const recount = (async () => {
+		for (let round = 1; !stop; round++) {
+			await sleep(PROPAGATION_SNAPSHOT_MS);
+			if (stop) break;
+			const picked = Array.from({ length: 5 }, (_, j) => skus[(round * 5 + j) % skus.length]);
+			const asOf = new Date().toISOString();
+			const sentAt = wallNow();
+			const out = await http(base, "/v1/inventory/snapshots", {
+				method: "POST",
+				ops: true,
+				body: { source: "bench-recount", asOf, items: picked.map((sku) => ({ sku, location: "wh-bench", onHand: 2_000_000 + round * 1_000 })) },
+			});
+			snapshots.set(asOf, { sentAt, respondedAt: wallNow(), skus: picked, applied: out.applied });
+		}
+	})();
+	const fromMs = wallNow();
+	const cpu = cpuWindow(groups, { threadsOf: server.info.appPids });
+	const out = await runWebhooks(base, pool, { connections: PROPAGATION_CONNECTIONS, duration: PROPAGATION_SECONDS, overallRate: rate, recordAcks: true }, "propagation");
+	stop = true;
+	await recount;
+	const usage = cpu.end();
+	const toMs = wallNow();
+
+	// Let every reservation land and every push go out: the shop must end up showing the ledgers' numbers.
+	const byId = new Map(pool.map((p) => [p.id, p]));
+	const inFlight = await appliedInFlight(base, out.sent, out.tally.acked);
+	const expected = new Map();
+	for (const p of [...[...out.tally.acked].map((id) => byId.get(id)), ...inFlight.applied]) for (const l of p.lines) expected.set(l.sku, (expected.get(l.sku) ?? 0) + l.quantity);
+	const deadline = performance.now() + SETTLE_TIMEOUT_MS;
+	while (performance.now() < deadline) {
+		const view = await ledgerView(base, skus);
+		if (skus.every((sku) => view.get(sku).reserved === (expected.get(sku) ?? 0))) break;
+		await sleep(100);
+	}
+	const converged = await channelsConverge(server, skus);
+	const calls = await sb.next();
+	const report = await propagationReport(server, { skus, calls, fromMs, toMs, ackAt: out.tally.ackAt, snapshots });
+	const result = {
+		skus: PROPAGATION_SKUS,
+		seconds: r2((toMs - fromMs) / 1000),
+		connections: PROPAGATION_CONNECTIONS,
+		offeredOrdersPerSecond: rate,
+		ordersAcked: out.applied,
+		ordersPerSecond: Math.round(out.applied / ((toMs - fromMs) / 1000)),
+		ackP50Ms: r2(out.run.latency.p50),
+		ackP99Ms: r2(out.run.latency.p99),
+		snapshots: snapshots.size,
+		...report,
+		channelsConverged: converged,
+		drainBeforeMs: drained,
+		cpu: usage,
+	};
+	log(`    ${n0(out.applied)} orders (${result.ordersPerSecond}/s, ack p99 ${result.ackP99Ms} ms) and ${snapshots.size} snapshots`);
+	logPropagation(result);
+	if (converged.mismatched) log(`    WARNING: the shop differs from the ledger on ${converged.mismatched} SKUs`);
+	log(`    cpu ${JSON.stringify(usage)}`);
+	return result;
 }
 
 /** Ack latency without queueing: one connection (each order's saga still runs after its ack). */
@@ -346,7 +653,7 @@ async function measureAvailability(server, groups) {
 	return out;
 }
 
-async function measureHotSku(server, groups, oneLineRateHint) {
+async function measureHotSku(server, groups, oneLineRateHint, sb) {
 	const base = server.info.appUrl;
 	// Several seconds of orders at the expected rate; stock below the order count.
 	const fds = objectBudget(server.info.appPids[0]);
@@ -363,6 +670,7 @@ async function measureHotSku(server, groups, oneLineRateHint) {
 	const drained = await quiesce(server.info.appPids, { maxMs: 20_000 });
 	log(`    firing ${n0(orders)} webhooks at ${CONNECTIONS} connections (after ${drained} ms drain)`);
 
+	await sb.next();
 	const cpu = cpuWindow(groups, { threadsOf: server.info.appPids });
 	const tFirst = Date.now();
 	const { run, tally, applied } = await runWebhooks(base, pool, { amount: orders }, "hot SKU");
@@ -428,11 +736,12 @@ async function measureHotSku(server, groups, oneLineRateHint) {
 		lastReservationAfterLastAckMs: tLast - tAcked,
 		pollSawAllRowsAfterMs: tSeen ? tSeen - tFirst : null,
 		reservationsPerSecond: rows === applied && windowMs > 0 ? Math.round(rows / (windowMs / 1000)) : null,
+		pushesToShop: pushesBetween(await sb.next(), tFirst, tLast, (sku) => sku === HOT_SKU),
 		checks,
 		cpu: usage,
 	};
 	log(`    ${n0(rows)} reservation rows (${n0(holding)} holding a unit, ${n0(rows - holding)} backordered); reserved ${detail.reserved}/${stock}, onHand ${detail.onHand}, Σ open ${sumOpen}`);
-	log(`    first request → last reservation ${windowMs} ms → ${result.reservationsPerSecond} reservations/s; oversell ${oversell}; cpu ${JSON.stringify(usage)}`);
+	log(`    first request → last reservation ${windowMs} ms → ${result.reservationsPerSecond} reservations/s; oversell ${oversell}; ${result.pushesToShop.count} pushes of ${HOT_SKU} reached the shop meanwhile; cpu ${JSON.stringify(usage)}`);
 	return result;
 }
 
@@ -443,7 +752,7 @@ async function measureHotSku(server, groups, oneLineRateHint) {
  * freshly stocked SKU with S < N units. The Workers clock only moves on I/O, so the client times
  * that request. Then the ledger's detail must show exactly S reserved and N − S backordered.
  */
-async function measureLedger(server, groups) {
+async function measureLedger(server, groups, sb) {
 	const base = server.info.probeUrl;
 	const [n, stock, c] = [LEDGER_RESERVES, LEDGER_STOCK, LEDGER_CONCURRENCY];
 	if (!(n > stock && stock > 0 && c > 0)) throw new Error(`(3b) needs BENCH_LEDGER_RESERVES > BENCH_LEDGER_STOCK > 0 and concurrency > 0 (got ${n}, ${stock}, ${c})`);
@@ -455,12 +764,15 @@ async function measureLedger(server, groups) {
 	const outcome = stocked.outcomes?.[0];
 	if (outcome?.status !== "applied" || outcome.onHand !== stock) throw new Error(`(3b) stocking ${LEDGER_SKU} failed: ${JSON.stringify(stocked)}`);
 	const drained = await quiesce([...server.info.probePids, ...server.info.appPids], { maxMs: 10_000 });
+	await sb.next();
 
 	const cpu = cpuWindow(groups, { threadsOf: server.info.probePids });
+	const tFrom = Date.now();
 	const t = performance.now();
 	const batch = await post(`/__probe/ledger/reserve?sku=${LEDGER_SKU}&n=${n}&c=${c}&prefix=order`);
 	const wallMs = performance.now() - t;
 	const usage = cpu.end();
+	const tTo = Date.now();
 	const detail = await http(base, `/__probe/ledger/detail?sku=${LEDGER_SKU}`);
 
 	const rows = detail.reservations;
@@ -506,12 +818,122 @@ async function measureLedger(server, groups) {
 		firstCallError: batch.firstError,
 		oversell,
 		checks,
+		pushesToShop: pushesBetween(await sb.next(), tFrom, tTo + 1000, (sku) => sku === LEDGER_SKU),
+		pushes: detail.pushes,
 		drainBeforeMs: drained,
 		cpu: usage,
 		workerdCpuUsPerReserve: usage.probeWorkerd === undefined ? null : r1((usage.probeWorkerd * usage.seconds * 1e6) / n),
 	};
 	log(`    ${n0(n)} reserves in ${wallMs.toFixed(0)} ms (client clock; ${batch.isolateMs} ms by the isolate's) → ${n0(result.reservationsPerSecond)} reservations/s; ${result.workerdCpuUsPerReserve} µs of workerd CPU each`);
 	log(`    reserved ${detail.reserved}/${stock}, onHand ${detail.onHand}, available ${detail.available}, Σ open ${sumOpen}, backorders ${detail.backorders.length} (${waiting} units); oversell ${oversell}; cpu ${JSON.stringify(usage)}`);
+	const failed = Object.entries(checks).filter(([, ok]) => !ok).map(([name]) => name);
+	if (failed.length) log(`    FAILED checks: ${failed.join(", ")}${batch.firstError ? `; first call error: ${batch.firstError}` : ""}`);
+	return result;
+}
+
+/**
+ * (3c) A hot SKU sold alone and inside a bundle, ledgers called directly over RPC as OrderFlow's
+ * saga calls them: in the probe worker, BUNDLE_LINES order lines from LEDGER_CONCURRENCY callers,
+ * alternating between one unit of the bundle's first component alone and one bundle (all its
+ * components reserved at once, each on its own ledger). Both components are stocked short, the
+ * second more so, so some bundles end up holding one component and waiting for the other. Then
+ * each component's ledger is checked as in (3b).
+ */
+async function measureBundles(server, groups, sb) {
+	const base = server.info.probeUrl;
+	const bundle = BUNDLE_SKU;
+	const parts = server.info.config.bundles?.[bundle];
+	if (!parts || parts.length < 2) throw new Error(`(3c) needs a bundle ${bundle} of two or more components in ${"wrangler.toml"} [vars.INVENTORY]; found ${JSON.stringify(parts)}`);
+	const single = parts[0].sku;
+	const n = BUNDLE_LINES;
+	const c = LEDGER_CONCURRENCY;
+	const singles = Math.ceil(n / 2);
+	const bundles = n - singles;
+	const demand = Object.fromEntries(parts.map((p) => [p.sku, bundles * p.quantity + (p.sku === single ? singles : 0)]));
+	const stock = Object.fromEntries(parts.map((p, i) => [p.sku, Math.floor(demand[p.sku] * (i === 0 ? 0.75 : 0.5))]));
+	log(`(3c) hot SKU with bundles over RPC: ${n0(n)} lines, ${c} in flight, alternating 1 × ${single} and 1 × ${bundle} (${parts.map((p) => `${p.quantity} × ${p.sku}`).join(" + ")}); stock ${parts.map((p) => `${p.sku} ${n0(stock[p.sku])} of ${n0(demand[p.sku])} wanted`).join(", ")}`);
+	const post = (path) => http(base, path, { method: "POST" });
+	// Warm-up on the other bundle's ledgers, so the measured run starts with compiled code paths.
+	const warm = Object.entries(server.info.config.bundles).find(([name]) => name !== bundle);
+	if (warm) {
+		for (const part of warm[1]) await post(`/__probe/ledger/stock?sku=${encodeURIComponent(part.sku)}&units=1500`);
+		await post(`/__probe/ledger/bundle?bundle=${encodeURIComponent(warm[0])}&single=${encodeURIComponent(warm[1][0].sku)}&n=1000&c=${c}&prefix=warm`);
+	}
+	for (const p of parts) {
+		const out = await post(`/__probe/ledger/stock?sku=${encodeURIComponent(p.sku)}&units=${stock[p.sku]}`);
+		if (out.outcomes?.[0]?.status !== "applied" || out.outcomes[0].onHand !== stock[p.sku]) throw new Error(`(3c) stocking ${p.sku} failed: ${JSON.stringify(out)}`);
+	}
+	const drained = await quiesce([...server.info.probePids, ...server.info.appPids], { maxMs: 10_000 });
+	await sb.next();
+
+	const cpu = cpuWindow(groups, { threadsOf: server.info.probePids });
+	const tFrom = Date.now();
+	const t = performance.now();
+	const batch = await post(`/__probe/ledger/bundle?bundle=${encodeURIComponent(bundle)}&single=${encodeURIComponent(single)}&n=${n}&c=${c}&prefix=order`);
+	const wallMs = performance.now() - t;
+	const usage = cpu.end();
+	const tTo = Date.now();
+
+	const components = {};
+	const checks = { everyLineAnswered: batch.lines === n && batch.errors === 0 && batch.notOpen === 0 && batch.overRequest === 0 };
+	let oversell = 0;
+	for (const p of parts) {
+		const sku = p.sku;
+		const detail = await http(base, `/__probe/ledger/detail?sku=${encodeURIComponent(sku)}`);
+		const rows = detail.reservations;
+		const sumOpen = rows.filter((r) => r.status === "open").reduce((a, r) => a + r.quantity, 0);
+		const overRequested = rows.filter((r) => r.quantity > r.requested).length;
+		const waiting = detail.backorders.reduce((a, b) => a + b.waiting, 0);
+		const firstShort = rows.findIndex((r) => r.quantity < r.requested);
+		const lastHolder = rows.findLastIndex((r) => r.quantity > 0);
+		const callers = batch.perSku[sku] ?? { calls: 0, reserved: 0, backordered: 0 };
+		const expectedRows = bundles + (sku === single ? singles : 0);
+		const k = (name) => `${sku}: ${name}`;
+		Object.assign(checks, {
+			[k("oneRowPerLine")]: rows.length === expectedRows && callers.calls === expectedRows,
+			[k("reservedEqualsStock")]: detail.reserved === stock[sku],
+			[k("availableIsZero")]: detail.available === 0 && detail.onHand - detail.reserved === 0,
+			[k("onHandUnchanged")]: detail.onHand === stock[sku],
+			[k("sumOfOpenReservationsEqualsReserved")]: sumOpen === detail.reserved,
+			[k("noReservationAboveItsRequest")]: overRequested === 0,
+			[k("backorderedUnitsEqualDemandMinusStock")]: waiting === demand[sku] - stock[sku],
+			[k("callersToldTheSame")]: callers.reserved === stock[sku] && callers.backordered === demand[sku] - stock[sku],
+			[k("firstComeFirstServed")]: firstShort === -1 || lastHolder <= firstShort,
+			[k("auditAgrees")]: detail.audit?.[0]?.reservedAfter === stock[sku] && detail.audit[0].onHandAfter === stock[sku],
+		});
+		const over = Math.max(0, detail.reserved - detail.onHand, sumOpen - detail.onHand, callers.reserved - stock[sku]);
+		oversell = Math.max(oversell, over);
+		components[sku] = { stock: stock[sku], demand: demand[sku], rows: rows.length, reserved: detail.reserved, onHand: detail.onHand, available: detail.available, sumOpenReservations: sumOpen, unitsWaiting: waiting, oversell: over, pushes: detail.pushes };
+	}
+	const shopCalls = await sb.next();
+	const result = {
+		bundle,
+		single,
+		parts,
+		lines: n,
+		singleLines: singles,
+		bundleLines: bundles,
+		concurrency: c,
+		ledgerCalls: batch.calls,
+		wallMs: r1(wallMs),
+		isolateMs: batch.isolateMs,
+		linesPerSecond: Math.round(n / (wallMs / 1000)),
+		ledgerCallsPerSecond: Math.round(batch.calls / (wallMs / 1000)),
+		bundlesWhole: batch.bundlesWhole,
+		bundlesPartial: batch.bundlesPartial,
+		bundlesNone: batch.bundlesNone,
+		components,
+		pushesToShop: pushesBetween(shopCalls, tFrom, tTo + 1000, (sku) => sku in components),
+		callErrors: batch.errors,
+		firstCallError: batch.firstError,
+		oversell,
+		checks,
+		drainBeforeMs: drained,
+		cpu: usage,
+		workerdCpuUsPerLedgerCall: usage.probeWorkerd === undefined ? null : r1((usage.probeWorkerd * usage.seconds * 1e6) / batch.calls),
+	};
+	log(`    ${n0(n)} lines (${n0(batch.calls)} ledger calls) in ${wallMs.toFixed(0)} ms → ${n0(result.linesPerSecond)} lines/s, ${n0(result.ledgerCallsPerSecond)} ledger reserves/s; ${result.workerdCpuUsPerLedgerCall} µs of workerd CPU per call`);
+	log(`    ${parts.map((p) => `${p.sku} reserved ${components[p.sku].reserved}/${stock[p.sku]}, Σ open ${components[p.sku].sumOpenReservations}, waiting ${components[p.sku].unitsWaiting}`).join("; ")}; bundles whole ${n0(batch.bundlesWhole)}, partly held ${n0(batch.bundlesPartial)}, none ${n0(batch.bundlesNone)}; oversell ${oversell}; pushes to the shop ${result.pushesToShop.count}`);
 	const failed = Object.entries(checks).filter(([, ok]) => !ok).map(([name]) => name);
 	if (failed.length) log(`    FAILED checks: ${failed.join(", ")}${batch.firstError ? `; first call error: ${batch.firstError}` : ""}`);
 	return result;
@@ -569,12 +991,14 @@ function contaminated(results) {
 	check("(2)", results.webhooks?.cpu);
 	check("(3)", results.reservations?.cpu);
 	check("(3b)", results.ledger?.cpu);
+	check("(3c)", results.bundles?.cpu);
+	check("(5)", results.propagation?.cpu);
 	for (const [k, v] of Object.entries(results.availability ?? {})) check(`(4) ${k}`, v.cpu);
 	return out;
 }
 
 function goalsOf(results) {
-	const { floor, webhooks, reservations, ledger, availability } = results;
+	const { floor, webhooks, reservations, ledger, bundles, propagation, availability } = results;
 	const ratio = webhooks && floor ? webhooks.rps / floor.rps : null;
 	const a = (key) => availability?.[key];
 	const avail = (key) => a(key) && `p50 ${a(key).p50Ms} ms, p99 ${a(key).p99Ms} ms (${n0(a(key).rps)} req/s)`;
@@ -595,7 +1019,7 @@ function goalsOf(results) {
 		{
 			figure: "(2) same orders, until all reservations landed",
 			value: webhooks?.settle?.settled
-				? `${n0(webhooks.settle.endToEndOrdersPerSecond)} orders/s end to end (ledgers caught up ${(webhooks.settle.drainAfterLastAckMs / 1000).toFixed(1)} s after the last ack)`
+				? `${n0(webhooks.settle.endToEndOrdersPerSecond)} orders/s end to end (ledgers caught up ${(webhooks.settle.drainAfterLastAckMs / 1000).toFixed(1)} s after the last ack); ${n0(webhooks.pushes?.perSecond)} pushes/s reached the shop during the run${webhooks.channelsConverged?.mismatched === 0 ? `, which showed every SKU's number ${webhooks.channelsConverged.afterMs} ms after the ledgers settled` : webhooks?.channelsConverged ? `; the shop differs on ${webhooks.channelsConverged.mismatched} SKUs` : ""}`
 				: "did not settle",
 			goal: "",
 			met: null,
@@ -612,10 +1036,34 @@ function goalsOf(results) {
 			goal: `≥ ${n0(GOALS.reservationsPerSecond)} /s, oversell = 0`,
 			met: ledger ? ledger.reservationsPerSecond >= GOALS.reservationsPerSecond && ledger.oversell === 0 && Object.values(ledger.checks).every(Boolean) : false,
 		},
+		{
+			figure: `(3c) hot SKU with bundles: ${bundles?.single ?? "component"} alone or in ${bundles?.bundle ?? "a bundle"}, component ledgers called directly over RPC`,
+			value: bundles && `${n0(bundles.linesPerSecond)} order lines/s = ${n0(bundles.ledgerCallsPerSecond)} ledger reserves/s (${n0(bundles.lines)} lines, half of them bundles of ${bundles.parts.length}, ${bundles.concurrency} in flight; ${n0(bundles.bundlesPartial)} bundles left partly held); oversell ${bundles.oversell} on ${Object.keys(bundles.components).join(" and ")}${Object.values(bundles.checks).every(Boolean) ? "" : ", checks FAILED"}`,
+			goal: `≥ ${n0(GOALS.reservationsPerSecond)} lines/s, oversell = 0`,
+			met: bundles ? bundles.linesPerSecond >= GOALS.reservationsPerSecond && bundles.oversell === 0 && Object.values(bundles.checks).every(Boolean) : false,
+		},
 		{ figure: `(4) availability, 1 SKU, ${CONNECTIONS} conn`, value: avail(`one_c${CONNECTIONS}`), goal: `p99 ≤ ${GOALS.avail1P99} ms`, met: a(`one_c${CONNECTIONS}`) ? a(`one_c${CONNECTIONS}`).p99Ms <= GOALS.avail1P99 : false },
 		{ figure: "(4) availability, 1 SKU, 1 conn", value: avail("one_c1"), goal: "", met: null },
 		{ figure: `(4) availability, 50 SKUs, ${CONNECTIONS} conn`, value: avail(`fifty_c${CONNECTIONS}`), goal: `p99 ≤ ${GOALS.avail50P99} ms`, met: a(`fifty_c${CONNECTIONS}`) ? a(`fifty_c${CONNECTIONS}`).p99Ms <= GOALS.avail50P99 : false },
 		{ figure: "(4) availability, 50 SKUs, 1 conn", value: avail("fifty_c1"), goal: "", met: null },
+		{
+			figure: `(5) propagation: stock change on the ledger → push at the shop, under ${propagation ? n0(propagation.ordersPerSecond) : "n/a"} orders/s over ${PROPAGATION_SKUS} SKUs + snapshots`,
+			value: propagation && `p50 ${propagation.changeToShop.p50Ms} ms, p99 ${propagation.changeToShop.p99Ms} ms, max ${propagation.changeToShop.maxMs} ms (${n0(propagation.changeToShop.count)} changes in ${n0(propagation.pushesReceived)} pushes; reservations p99 ${propagation.byKind.reserve.p99Ms} ms, snapshots p99 ${propagation.byKind.snapshot.p99Ms} ms)${propagation.changesNeverPushed ? `; ${propagation.changesNeverPushed} never pushed` : ""}`,
+			goal: `p99 ≤ ${n0(GOALS.propagationP99)} ms`,
+			met: propagation ? propagation.changeToShop.p99Ms !== null && propagation.changeToShop.p99Ms <= GOALS.propagationP99 && propagation.changesNeverPushed === 0 && propagation.channelsConverged.mismatched === 0 : false,
+		},
+		{
+			figure: "(5) same orders and snapshots, from the webhook's ack / the snapshot's response",
+			value: propagation && `order ack → shop p50 ${propagation.orderAckToShop.p50Ms} ms, p99 ${propagation.orderAckToShop.p99Ms} ms; snapshot response → shop p50 ${propagation.snapshotResponseToShop.p50Ms} ms, p99 ${propagation.snapshotResponseToShop.p99Ms} ms`,
+			goal: "",
+			met: null,
+		},
+		{
+			figure: `(5) same, at full load: during (2), on ${webhooks?.propagation?.skusMeasured ?? "a sample of"} of its SKUs`,
+			value: webhooks?.propagation && `p50 ${webhooks.propagation.changeToShop.p50Ms} ms, p99 ${webhooks.propagation.changeToShop.p99Ms} ms, max ${webhooks.propagation.changeToShop.maxMs} ms (${n0(webhooks.propagation.changeToShop.count)} changes); order ack → shop p99 ${webhooks.propagation.orderAckToShop.p99Ms} ms${webhooks.propagation.changesNeverPushed ? `; ${webhooks.propagation.changesNeverPushed} never pushed` : ""}`,
+			goal: "",
+			met: null,
+		},
 	];
 }
 
@@ -636,9 +1084,12 @@ function markdown(results) {
 			"Load generator and server share the machine's cores over loopback; each workerd process runs the worker and all its Durable Objects on one thread, so the app is bounded by one core" +
 			(w ? ` (during (2) the app's workerd used ${w.cpu.appWorkerd} cores — ${w.workerdCpuMsPerOrder} ms of CPU per order — autocannon ${w.cpu.loadgen}, other processes ${w.cpu.otherProcesses})` : "") +
 			". Latency percentiles are exact, from every response." +
-			(results.ledger ? ` (3b) runs \`bench/probe-worker.ts\` (the same worker and Durable Object classes plus \`/__probe\` routes) in a third workerd process: one request makes every reserve RPC from ${results.ledger.concurrency} concurrent callers inside that isolate, so callers and ledger share its one thread; the client times the request.` : ""),
+			(results.ledger ? ` (3b) and (3c) run \`bench/probe-worker.ts\` (the same worker and Durable Object classes plus \`/__probe\` routes) in a third workerd process: one request makes every reserve RPC from ${results.ledger.concurrency} concurrent callers inside that isolate, so callers and ledger share its one thread; the client times the request.` : "") +
+			` Bindings are wrangler.toml's (${results.config.app ? results.config.app.connections.map((c) => c.id).join(" and ") : "its connections"}, INVENTORY, every secret it names), with pushes going to the sandbox Shopify Admin peer (\`sandbox/\`) in a workerd process of its own, seeded with a variant for every SKU stocked` +
+			(results.config.sandboxLimits === "off" ? "; its cost-based rate limit is lifted for the bench (a real Standard-plan shop sustains 10 `inventorySetQuantities` a second)." : "; with its Standard-plan rate limit (100 points/s)."),
 		w?.cappedByFileLimit ? `\n**Note:** (2) stopped early, at workerd's open-file limit (3 files per live Durable Object); raise \`ulimit -n\`.` : "",
 		results.otherCpu?.length ? `\n**Warning:** other processes used CPU during ${results.otherCpu.join(", ")}: those figures are low; rerun on a quiet machine.` : "",
+		Object.values(results.pushExceptions ?? {}).some((e) => e.count) ? `\n**Warning:** pushes were refused or kept failing: ${JSON.stringify(results.pushExceptions)}` : "",
 		...(results.failures ?? []).map((f) => `\n**Run failed:** ${f}`),
 		"",
 	].join("\n");
@@ -671,6 +1122,8 @@ async function main() {
 			availabilitySeconds: AVAIL_SECONDS,
 			skus: SKU_COUNT,
 			ledger: { reserves: LEDGER_RESERVES, stock: LEDGER_STOCK, concurrency: LEDGER_CONCURRENCY },
+			bundles: { bundle: BUNDLE_SKU, lines: BUNDLE_LINES, concurrency: LEDGER_CONCURRENCY },
+			propagation: { seconds: PROPAGATION_SECONDS, skus: PROPAGATION_SKUS, connections: PROPAGATION_CONNECTIONS, loadShareOfWebhookRate: PROPAGATION_LOAD, snapshotEveryMs: PROPAGATION_SNAPSHOT_MS },
 			goals: GOALS,
 		},
 	};
@@ -680,29 +1133,62 @@ async function main() {
 	try {
 		buildWorker(log);
 		const probeScript = await buildProbe(log);
+		const sandboxScript = await buildSandbox(log, { limits: SANDBOX_LIMITS });
 		log("starting bench/server.mjs (Miniflare → workerd)");
-		server = await startServer({ env: { BENCH_PROBE_SCRIPT: probeScript } });
+		server = await startServer({ env: { BENCH_PROBE_SCRIPT: probeScript, BENCH_SANDBOX_SCRIPT: sandboxScript } });
 		results.machine = machineInfo(server.info.storage);
-		const groups = { appWorkerd: server.info.appPids, floorWorkerd: server.info.floorPids, probeWorkerd: server.info.probePids, serverNode: [server.info.pid] };
-		log(`app ${server.info.appUrl} (workerd pid ${server.info.appPids}), floor ${server.info.floorUrl} (workerd pid ${server.info.floorPids}), probe ${server.info.probeUrl} (workerd pid ${server.info.probePids}); DO storage: ${server.info.storage} (${server.info.tmpdir})`);
+		results.config.app = server.info.config;
+		results.config.sandboxLimits = SANDBOX_LIMITS;
+		const groups = {
+			appWorkerd: server.info.appPids,
+			floorWorkerd: server.info.floorPids,
+			probeWorkerd: server.info.probePids,
+			sandboxWorkerd: server.info.sandboxPids,
+			serverNode: [server.info.pid],
+		};
+		log(`app ${server.info.appUrl} (workerd pid ${server.info.appPids}), floor ${server.info.floorUrl} (workerd pid ${server.info.floorPids}), probe ${server.info.probeUrl} (workerd pid ${server.info.probePids}), sandbox shop ${server.info.sandboxUrl} (workerd pid ${server.info.sandboxPids}); DO storage: ${server.info.storage} (${server.info.tmpdir})`);
+		log(`app config from ${"wrangler.toml"}: connections ${server.info.config.connections.map((c) => `${c.id}${c.pushes ? " (pushes)" : ""}`).join(", ")}; bundles ${Object.keys(server.info.config.bundles).join(", ")}; secrets ${server.info.config.secrets.join(", ")}`);
+		// Every SKU the bench stocks gets a variant in the sandbox shop, so every push is accepted.
+		const bundleParts = Object.values(server.info.config.bundles).flatMap((parts) => parts.map((p) => p.sku));
+		const variants = [...CATALOG, HOT_SKU, ...Array.from({ length: PROPAGATION_SKUS }, (_, i) => propSkuName(i)), "LEDGER-WARM", LEDGER_SKU, ...new Set(bundleParts)];
+		await seedVariants(server.info.sandboxUrl, variants);
+		log(`seeded ${n0(variants.length)} variants in the sandbox shop`);
+		const sb = sandboxLog(server.info.sandboxUrl);
 
 		results.floor = await measureFloor(server, groups);
 		await stockCatalog(server.info.appUrl);
-		results.webhooks = await measureWebhooks(server, groups);
+		results.webhooks = await measureWebhooks(server, groups, sb);
+		await quiesce(server.info.appPids, { maxMs: 15_000 });
+		results.propagation = await measurePropagation(server, groups, sb, results.webhooks.rps);
 		await quiesce(server.info.appPids, { maxMs: 15_000 });
 		results.availability = await measureAvailability(server, groups);
 		results.webhooks.oneConnection = await measureWebhooksSingle(server, results.webhooks.rps);
 		// One-line orders cost less than 2–3-line ones; the 2–3-line rate sizes the run conservatively.
-		results.reservations = await measureHotSku(server, groups, results.webhooks.rps * 1.5);
+		results.reservations = await measureHotSku(server, groups, results.webhooks.rps * 1.5, sb);
 		const failed = Object.entries(results.reservations.checks).filter(([, ok]) => !ok).map(([name]) => name);
 		if (results.reservations.oversell !== 0 || failed.length) {
 			failures.push(`hot SKU invariants violated: oversell ${results.reservations.oversell}; failed checks: ${failed.join(", ") || "none"}`);
 		}
 		await quiesce(server.info.appPids, { maxMs: 15_000 });
-		results.ledger = await measureLedger(server, groups);
+		results.ledger = await measureLedger(server, groups, sb);
 		const failedLedger = Object.entries(results.ledger.checks).filter(([, ok]) => !ok).map(([name]) => name);
 		if (results.ledger.oversell !== 0 || failedLedger.length) {
 			failures.push(`(3b) SkuLedger invariants violated: oversell ${results.ledger.oversell}; failed checks: ${failedLedger.join(", ") || "none"}`);
+		}
+		await quiesce([...server.info.probePids, ...server.info.appPids], { maxMs: 10_000 });
+		results.bundles = await measureBundles(server, groups, sb);
+		const failedBundles = Object.entries(results.bundles.checks).filter(([, ok]) => !ok).map(([name]) => name);
+		if (results.bundles.oversell !== 0 || failedBundles.length) {
+			failures.push(`(3c) bundle component ledgers' invariants violated: oversell ${results.bundles.oversell}; failed checks: ${failedBundles.join(", ") || "none"}`);
+		}
+		results.sandboxCalls = sb.cursor;
+		// A refused or repeatedly failing push is raised as an exception: there should be none.
+		results.pushExceptions = {};
+		for (const [name, url] of [["app", server.info.appUrl], ["probe", server.info.probeUrl]]) {
+			const { items } = await http(url, "/ops/exceptions?status=all", { ops: true });
+			const pushItems = items.filter((e) => e.id.startsWith("push:"));
+			results.pushExceptions[name] = { count: pushItems.length, example: pushItems[0]?.reason ?? null };
+			if (pushItems.length) log(`WARNING: ${pushItems.length} push exceptions in the ${name} worker, e.g. ${pushItems[0].reason}`);
 		}
 	} catch (error) {
 		failures.push(error instanceof Error ? error.stack ?? error.message : String(error));

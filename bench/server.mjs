@@ -15,12 +15,27 @@
 // workerd process of its own, with the same bindings and Durable Object classes as the app, on
 // PROBE_DIRECT_PORT / PROBE_PORT. run.mjs uses it to call one SkuLedger directly over RPC.
 //
+// The sandbox Shopify Admin peer (sandbox/index.ts, bundled by lib.mjs's buildSandbox, or the
+// bundle in BENCH_SANDBOX_SCRIPT) runs in a workerd process of its own too, on SANDBOX_DIRECT_PORT:
+// the shop is another party, so its work is not charged to the app's thread. Every connection
+// with an `admin` block (in wrangler.toml: shopify-demo) has its `admin.endpoint` pointed at it,
+// so the app's real pushes (and the probe's) cross loopback to it. Variants are seeded by the caller.
+//
+// The app's bindings mirror wrangler.toml, read with wrangler's own config reader: every [vars]
+// entry (CONNECTIONS, INVENTORY, STOREFRONT_ORIGINS), the Durable Object bindings (SQLite-backed
+// per [[migrations]]), the compatibility settings, and a bench value for every secret it names
+// (each connection's `secret` and `admin.tokenSecret`, and OPS_TOKEN; see config.mjs).
+//
 // Standalone: node bench/server.mjs  (prints the ready message as JSON; Ctrl-C to stop)
 
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import os from "node:os";
 import { Log, LogLevel, Miniflare, convertV4MiniflareOptions } from "miniflare";
-import { APP_DIRECT_PORT, APP_PORT, BUNDLE, FLOOR_DIRECT_PORT, FLOOR_PORT, HOST, OPS_TOKEN, PROBE_DIRECT_PORT, PROBE_PORT, SHOPIFY_SECRET, WRANGLER_TOML } from "./config.mjs";
+import {
+	ADMIN_TOKEN, APP_DIRECT_PORT, APP_PORT, BUNDLE, CONNECTION, FLOOR_DIRECT_PORT, FLOOR_PORT, HOST, OPS_TOKEN, PROBE_DIRECT_PORT, PROBE_PORT,
+	SANDBOX_DIRECT_PORT, SANDBOX_PORT, SHOPIFY_SECRET, WRANGLER_TOML,
+} from "./config.mjs";
+import { buildSandbox } from "./lib.mjs";
 
 /**
  * Where the Durable Objects' SQLite databases live. Miniflare keeps them in a temp dir under
@@ -36,22 +51,61 @@ const inspectorPort = process.env.BENCH_INSPECTOR_PORT ? Number(process.env.BENC
 const scriptPath = process.env.BENCH_SCRIPT ?? BUNDLE;
 const probeScriptPath = process.env.BENCH_PROBE_SCRIPT || null;
 
-function wranglerCompat() {
-	const toml = readFileSync(WRANGLER_TOML, "utf8");
-	const date = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(toml)?.[1];
-	const flagsRaw = /^compatibility_flags\s*=\s*\[([^\]]*)\]/m.exec(toml)?.[1] ?? "";
-	const flags = [...flagsRaw.matchAll(/"([^"]+)"/g)].map((m) => m[1]);
-	if (!date) throw new Error(`no compatibility_date in ${WRANGLER_TOML}`);
-	return { compatibilityDate: date, compatibilityFlags: flags };
+const sandboxUrl = `http://${HOST}:${SANDBOX_DIRECT_PORT}`;
+/** BENCH_PUSHES=off drops every connection's `admin` block, so no availability is pushed (profile.mjs `pushes`). */
+const pushes = process.env.BENCH_PUSHES ?? "on";
+if (!["on", "off"].includes(pushes)) throw new Error(`BENCH_PUSHES must be on or off, not ${pushes}`);
+
+/**
+ * The app's configuration as wrangler.toml declares it, read by wrangler's own reader (so TOML
+ * tables such as [vars.INVENTORY] come out exactly as `wrangler dev` and deploy see them), with the
+ * bench's secrets added and every admin endpoint pointed at the bench's sandbox.
+ */
+async function wranglerApp() {
+	const { unstable_readConfig } = await import("wrangler");
+	if (typeof unstable_readConfig !== "function") throw new Error("this wrangler has no unstable_readConfig; bench/server.mjs needs it to read wrangler.toml");
+	const config = unstable_readConfig({ config: WRANGLER_TOML }, { hideWarnings: true });
+	if (!config.compatibility_date) throw new Error(`no compatibility_date in ${WRANGLER_TOML}`);
+	const vars = structuredClone(config.vars ?? {});
+	const connections = Array.isArray(vars.CONNECTIONS) ? vars.CONNECTIONS : [];
+	if (!connections.some((c) => c.id === CONNECTION)) throw new Error(`${WRANGLER_TOML} has no connection ${CONNECTION}, which the bench signs webhooks for`);
+	const secrets = { OPS_TOKEN };
+	for (const connection of connections) {
+		secrets[connection.secret] = connection.id === CONNECTION ? SHOPIFY_SECRET : `bench-${connection.id}-secret`;
+		if (connection.admin && pushes === "off") delete connection.admin;
+		if (connection.admin) {
+			secrets[connection.admin.tokenSecret] = ADMIN_TOKEN;
+			connection.admin.endpoint = sandboxUrl;
+		}
+	}
+	const sqlite = new Set((config.migrations ?? []).flatMap((m) => [...(m.new_sqlite_classes ?? [])]));
+	const durableObjects = Object.fromEntries(
+		(config.durable_objects?.bindings ?? []).map((b) => [b.name, { className: b.class_name, useSQLite: sqlite.has(b.class_name) }]),
+	);
+	return {
+		compat: { compatibilityDate: config.compatibility_date, compatibilityFlags: config.compatibility_flags ?? [] },
+		vars,
+		secrets,
+		durableObjects,
+		summary: {
+			connections: connections.map((c) => ({ id: c.id, pushes: Boolean(c.admin), locations: c.locations ?? "all", rules: c.rules ?? {} })),
+			bundles: vars.INVENTORY?.bundles ?? {},
+			safetyStock: vars.INVENTORY?.safetyStock ?? {},
+			secrets: Object.keys(secrets),
+			durableObjects: Object.keys(durableObjects),
+		},
+	};
 }
 
-/** PIDs of this process's direct children (the workerd processes Miniflare spawned). */
+/** PIDs of this process's direct children that are workerd (Miniflare spawns one per instance; esbuild's service is not counted). */
 function childPids() {
 	const pids = new Set();
 	try {
 		for (const tid of readdirSync(`/proc/${process.pid}/task`)) {
 			const text = readFileSync(`/proc/${process.pid}/task/${tid}/children`, "utf8").trim();
-			for (const pid of text.split(/\s+/).filter(Boolean)) pids.add(Number(pid));
+			for (const pid of text.split(/\s+/).filter(Boolean)) {
+				if (readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("workerd")) pids.add(Number(pid));
+			}
 		}
 	} catch {
 		// not Linux: CPU accounting is simply unavailable
@@ -64,7 +118,8 @@ const instances = [];
 let closing = null;
 
 async function start() {
-	const compat = wranglerCompat();
+	const wrangler = await wranglerApp();
+	const { compat } = wrangler;
 
 	const before = childPids();
 	const floor = new Miniflare(
@@ -86,6 +141,28 @@ async function start() {
 	const afterFloor = childPids();
 	const floorPids = [...afterFloor].filter((p) => !before.has(p));
 
+	// The sandbox shop, in its own workerd process (started before the app, which pushes to it).
+	const sandboxScript = process.env.BENCH_SANDBOX_SCRIPT || (await buildSandbox());
+	const sandbox = new Miniflare(
+		convertV4MiniflareOptions({
+			name: "ordersync-sandbox",
+			host: HOST,
+			port: SANDBOX_PORT,
+			logRequests: false,
+			log,
+			cf: false,
+			modules: true,
+			scriptPath: sandboxScript,
+			compatibilityDate: compat.compatibilityDate,
+			bindings: { SANDBOX_SHOPIFY_TOKEN: ADMIN_TOKEN },
+			unsafeDirectSockets: [{ host: HOST, port: SANDBOX_DIRECT_PORT }],
+		}),
+	);
+	instances.push(sandbox);
+	await sandbox.ready;
+	const afterSandbox = childPids();
+	const sandboxPids = [...afterSandbox].filter((p) => !afterFloor.has(p));
+
 	/** The app's Durable Object classes and bindings, as in wrangler.toml. */
 	const appOptions = (name, script, port, directPort) => ({
 		name,
@@ -97,17 +174,8 @@ async function start() {
 		modules: true,
 		scriptPath: script,
 		...compat,
-		durableObjects: {
-			ORDER_FLOW: { className: "OrderFlow", useSQLite: true },
-			SKU_LEDGER: { className: "SkuLedger", useSQLite: true },
-			FLOW_MONITOR: { className: "FlowMonitor", useSQLite: true },
-		},
-		bindings: {
-			CONNECTIONS: [{ id: "shopify-demo", channel: "shopify", secret: "SHOPIFY_DEMO_SECRET" }],
-			STOREFRONT_ORIGINS: [],
-			SHOPIFY_DEMO_SECRET: SHOPIFY_SECRET,
-			OPS_TOKEN,
-		},
+		durableObjects: wrangler.durableObjects,
+		bindings: { ...wrangler.vars, ...wrangler.secrets },
 		unsafeDirectSockets: [{ host: HOST, port: directPort }],
 	});
 
@@ -120,7 +188,7 @@ async function start() {
 	instances.push(app);
 	await app.ready;
 	const afterApp = childPids();
-	const appPids = [...afterApp].filter((p) => !afterFloor.has(p));
+	const appPids = [...afterApp].filter((p) => !afterSandbox.has(p));
 
 	let probePids = [];
 	if (probeScriptPath) {
@@ -130,7 +198,7 @@ async function start() {
 		probePids = [...childPids()].filter((p) => !afterApp.has(p));
 	}
 
-	return { floorPids, appPids, probePids, compat };
+	return { floorPids, appPids, probePids, sandboxPids, compat, config: wrangler.summary };
 }
 
 async function shutdown(code = 0) {
@@ -158,6 +226,7 @@ try {
 		floorEntryUrl: `http://${HOST}:${FLOOR_PORT}`,
 		appEntryUrl: `http://${HOST}:${APP_PORT}`,
 		probeUrl: probeScriptPath ? `http://${HOST}:${PROBE_DIRECT_PORT}` : null,
+		sandboxUrl,
 		storage,
 		tmpdir: os.tmpdir(),
 		...info,
