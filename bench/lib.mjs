@@ -24,6 +24,18 @@ export function buildWorker(log = () => {}) {
 	log(`bundle: ${BUNDLE} (${(readFileSync(BUNDLE).byteLength / 1024).toFixed(0)} KiB)`);
 }
 
+/** esbuild options for a bundle workerd runs as a modules worker. */
+export const WORKERD_BUNDLE = {
+	bundle: true,
+	format: "esm",
+	platform: "neutral",
+	target: "es2022",
+	mainFields: ["module", "main"],
+	conditions: ["workerd", "worker", "browser"],
+	external: ["cloudflare:*", "node:*"],
+	logLevel: "warning",
+};
+
 /**
  * Bundles bench/probe-worker.ts (the real worker and Durable Objects plus /__probe/* routes) with
  * esbuild, which wrangler ships. It is never deployed.
@@ -31,18 +43,7 @@ export function buildWorker(log = () => {}) {
 export async function buildProbe(log = () => {}) {
 	const esbuild = await import("esbuild");
 	const t = performance.now();
-	await esbuild.build({
-		entryPoints: ["bench/probe-worker.ts"],
-		bundle: true,
-		format: "esm",
-		platform: "neutral",
-		target: "es2022",
-		mainFields: ["module", "main"],
-		conditions: ["workerd", "worker", "browser"],
-		external: ["cloudflare:*", "node:*"],
-		outfile: PROBE_BUNDLE,
-		logLevel: "warning",
-	});
+	await esbuild.build({ ...WORKERD_BUNDLE, entryPoints: ["bench/probe-worker.ts"], outfile: PROBE_BUNDLE });
 	log(`probe bundle: ${PROBE_BUNDLE} (${(readFileSync(PROBE_BUNDLE).byteLength / 1024).toFixed(0)} KiB, ${(performance.now() - t).toFixed(0)} ms)`);
 	return PROBE_BUNDLE;
 }

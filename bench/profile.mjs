@@ -20,7 +20,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { shopifyOrder, signedDelivery } from "../demo/shopify-orders.mjs";
 import { CONNECTION, OPS_TOKEN, SHOPIFY_SECRET } from "./config.mjs";
-import { buildProbe, buildWorker, cannon, cpuWindow, http, quiesce, seedVariants, setClockTicks, sleep, startServer, stopServer } from "./lib.mjs";
+import { WORKERD_BUNDLE, buildProbe, buildWorker, cannon, cpuWindow, http, quiesce, seedVariants, setClockTicks, sleep, startServer, stopServer } from "./lib.mjs";
 
 try {
 	setClockTicks(Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()));
@@ -326,16 +326,9 @@ async function buildVariant(name, patches) {
 	const esbuild = await import("esbuild");
 	const out = `bench/.build/variant-${Object.keys(VARIANTS).indexOf(name)}.js`;
 	await esbuild.build({
+		...WORKERD_BUNDLE,
 		entryPoints: ["worker/index.ts"],
-		bundle: true,
-		format: "esm",
-		platform: "neutral",
-		target: "es2022",
-		mainFields: ["module", "main"],
-		conditions: ["workerd", "worker", "browser"],
-		external: ["cloudflare:*", "node:*"],
 		outfile: out,
-		logLevel: "warning",
 		plugins: [
 			{
 				name: "patch-order-flow",
