@@ -62,6 +62,16 @@ const MIGRATIONS = [
 
 export type ExceptionKind = "quarantine" | "failure" | "gap";
 
+/** The one FlowMonitor: every flow event and exception goes to this object. */
+export function flowMonitor(env: Env) {
+	return env.FLOW_MONITOR.getByName("global");
+}
+
+/** Flow events are telemetry for consoles: never awaited, never allowed to fail the caller. */
+export function noteFlows(ctx: { waitUntil(promise: Promise<unknown>): void }, env: Env, events: FlowEventInput[]): void {
+	if (events.length > 0) ctx.waitUntil(flowMonitor(env).record(events).catch(() => {}));
+}
+
 /** Recent flow events kept for consoles that reconnect and ask for everything after a cursor. */
 const FLOW_HISTORY = 10_000;
 

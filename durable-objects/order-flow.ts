@@ -3,7 +3,7 @@ import { loadConfig } from "../worker/config";
 import type { Env } from "../worker/env";
 import type { InboundEvent } from "../worker/model/events";
 import type { CanonicalOrder, Refund } from "../worker/model/order";
-import type { FlowEventInput } from "./flow-monitor";
+import { type FlowEventInput, flowMonitor, noteFlows } from "./flow-monitor";
 import type { Allocation } from "./sku-ledger";
 import { migrate } from "./schema";
 
@@ -305,7 +305,7 @@ export class OrderFlow extends DurableObject<Env> {
 				reserved, backordered, committed, row.line_id, row.version,
 			);
 			if (row.attempts >= RAISE_AFTER_ATTEMPTS) {
-				await this.#monitor().resolve(`saga:${key}:${row.line_id}`, "ledger call succeeded");
+				await flowMonitor(this.env).resolve(`saga:${key}:${row.line_id}`, "ledger call succeeded");
 			}
 			const outcome =
 				row.op === "reserve" ? (backordered > 0 ? "backordered" : "reserved") : row.op === "release" ? "released" : "committed";
@@ -315,7 +315,7 @@ export class OrderFlow extends DurableObject<Env> {
 			const message = error instanceof Error ? error.message : String(error);
 			this.#sql.exec("UPDATE lines SET attempts = attempts + 1, last_error = ? WHERE line_id = ?", message, row.line_id);
 			if (row.attempts + 1 === RAISE_AFTER_ATTEMPTS) {
-				await this.#monitor()
+				await flowMonitor(this.env)
 					.raise({
 						id: `saga:${key}:${row.line_id}`,
 						kind: "failure",
@@ -363,12 +363,9 @@ export class OrderFlow extends DurableObject<Env> {
 		const connection = key.slice(0, key.indexOf(":"));
 		const order = this.#get<CanonicalOrder>("order");
 		const stamped = events.map((e) => ({ ...e, orderKey: key, connection, orderName: order?.channelOrderName }));
-		this.ctx.waitUntil(this.#monitor().record(stamped).catch(() => {}));
+		noteFlows(this.ctx, this.env, stamped);
 	}
 
-	#monitor() {
-		return this.env.FLOW_MONITOR.getByName("global");
-	}
 
 	#lines(): LineRow[] {
 		return this.#sql.exec<LineRow>("SELECT * FROM lines ORDER BY rowid").toArray();

@@ -3,7 +3,7 @@ import type { Env } from "../worker/env";
 import type { Availability, DeltaOutcome, SnapshotOutcome } from "../worker/model/inventory";
 import { loadConfig } from "../worker/config";
 import { inventoryItemForSku, setAvailable } from "../worker/connectors/shopify/admin";
-import type { FlowEventInput } from "./flow-monitor";
+import { flowMonitor, noteFlows } from "./flow-monitor";
 import { channelAvailable } from "./allocation";
 import { migrate } from "./schema";
 
@@ -308,7 +308,7 @@ export class SkuLedger extends DurableObject<Env> {
 
 	/** A feed gap is an exception operators see; it clears itself once the missing deltas arrive. */
 	async #reportGaps(sku: string, sources: Set<string>, openBefore: Set<string>): Promise<void> {
-		const monitor = this.env.FLOW_MONITOR.getByName("global");
+		const monitor = flowMonitor(this.env);
 		const open = new Map(this.gaps().map((g) => [g.source, g]));
 		try {
 			for (const source of sources) {
@@ -619,8 +619,8 @@ export class SkuLedger extends DurableObject<Env> {
 				// A newer value queued during this push changed after it started.
 				row.value, now, row.changed_at_ms === null ? null : leftAt - row.changed_at_ms, row.version, now + PUSH_COALESCE_MS, row.version, leftAt, row.connection,
 			);
-			this.#emit([{ type: "pushed", sku, connection: row.connection, detail: `${row.connection} shows ${row.value}` }]);
-			if (row.attempts >= PUSH_RAISE_AFTER) await this.#monitor().resolve(id, "the channel accepted the push").catch(() => {});
+			noteFlows(this.ctx, this.env, [{ type: "pushed", sku, connection: row.connection, detail: `${row.connection} shows ${row.value}` }]);
+			if (row.attempts >= PUSH_RAISE_AFTER) await flowMonitor(this.env).resolve(id, "the channel accepted the push").catch(() => {});
 			return;
 		}
 		const failure = result!;
@@ -630,17 +630,8 @@ export class SkuLedger extends DurableObject<Env> {
 		this.#sql.exec("UPDATE pushes SET attempts = ?, last_error = ?, due_ms = ? WHERE connection = ?", attempts, failure.error, due, row.connection);
 		if (!failure.retryable || attempts === PUSH_RAISE_AFTER) {
 			const reason = `push of ${sku} = ${row.value} to ${row.connection} ${failure.retryable ? `failed ${attempts} times` : "was refused"}: ${failure.error}`;
-			await this.#monitor().raise({ id, kind: "failure", reason }).catch(() => {});
+			await flowMonitor(this.env).raise({ id, kind: "failure", reason }).catch(() => {});
 		}
-	}
-
-	/** Flow events for consoles; never awaited, never allowed to fail the ledger. */
-	#emit(events: FlowEventInput[]): void {
-		this.ctx.waitUntil(this.#monitor().record(events).catch(() => {}));
-	}
-
-	#monitor() {
-		return this.env.FLOW_MONITOR.getByName("global");
 	}
 
 	#applyDelta(change: Change, entry: DeltaEntry): void {

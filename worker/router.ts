@@ -24,7 +24,7 @@ function storefrontCors(request: IRequest, env: Env): Record<string, string> {
 	return { "Access-Control-Allow-Origin": origin, Vary: "Origin" };
 }
 
-async function withCors(response: Response, request: IRequest, env: Env): Promise<Response> {
+function withCors(response: Response, request: IRequest, env: Env): Response {
 	const headers = storefrontCors(request, env);
 	for (const [name, value] of Object.entries(headers)) response.headers.set(name, value);
 	return response;

@@ -1,10 +1,10 @@
 import type { IRequest } from "itty-router";
+import { flowMonitor } from "../../durable-objects/flow-monitor";
 import type { Env } from "../env";
 import { failure, json } from "../http";
 import { deliverInbound, type ReceivedEvent } from "../inbound";
 import type { Channel } from "../model/order";
 
-const monitor = (env: Env) => env.FLOW_MONITOR.getByName("global");
 
 /** GET /ops/orders/:id — canonical order, state, lines and the full event log. */
 export async function getOrder(request: IRequest, env: Env): Promise<Response> {
@@ -26,12 +26,12 @@ export async function listExceptions(request: IRequest, env: Env): Promise<Respo
 	if (status !== "open" && status !== "resolved" && status !== "all") {
 		return failure(400, "invalid_request", "status: expected open, resolved or all");
 	}
-	return json({ items: await monitor(env).exceptions(status) });
+	return json({ items: await flowMonitor(env).exceptions(status) });
 }
 
 /** GET /ops/exceptions/:id — one exception with its raw body. */
 export async function getException(request: IRequest, env: Env): Promise<Response> {
-	const item = await monitor(env).exception(decodeURIComponent(request.params.id ?? ""));
+	const item = await flowMonitor(env).exception(decodeURIComponent(request.params.id ?? ""));
 	return item ? json(item) : failure(404, "unknown_exception", "no such exception");
 }
 
@@ -41,7 +41,7 @@ export async function getException(request: IRequest, env: Env): Promise<Respons
  */
 export async function replayException(request: IRequest, env: Env): Promise<Response> {
 	const id = decodeURIComponent(request.params.id ?? "");
-	const item = await monitor(env).exception(id);
+	const item = await flowMonitor(env).exception(id);
 	if (!item) return failure(404, "unknown_exception", "no such exception");
 	if (item.kind !== "quarantine" || item.rawBody === null || !item.connection || !item.eventId) {
 		return failure(409, "not_replayable", "only quarantined webhooks can be replayed");
@@ -57,11 +57,11 @@ export async function replayException(request: IRequest, env: Env): Promise<Resp
 	};
 	const result = await deliverInbound(env, event);
 	if (!result.ok) {
-		await monitor(env).noteAttempt(id, result.error);
+		await flowMonitor(env).noteAttempt(id, result.error);
 		return failure(422, "still_invalid", result.error);
 	}
-	await monitor(env).resolve(id, `replayed into ${result.orderKey} (${result.outcome.status})`);
-	await monitor(env).record([{ type: "replayed", orderKey: result.orderKey, connection: item.connection, eventId: item.eventId, topic: item.topic ?? undefined }]);
+	await flowMonitor(env).resolve(id, `replayed into ${result.orderKey} (${result.outcome.status})`);
+	await flowMonitor(env).record([{ type: "replayed", orderKey: result.orderKey, connection: item.connection, eventId: item.eventId, topic: item.topic ?? undefined }]);
 	return json({ status: "replayed", order: result.orderKey, outcome: result.outcome.status });
 }
 
@@ -73,5 +73,5 @@ export async function listFlows(request: IRequest, env: Env): Promise<Response> 
 	if (!Number.isSafeInteger(after) || after < 0 || !Number.isSafeInteger(limit) || limit < 1) {
 		return failure(400, "invalid_request", "after and limit must be non-negative integers");
 	}
-	return json(await monitor(env).flows(after, limit));
+	return json(await flowMonitor(env).flows(after, limit));
 }

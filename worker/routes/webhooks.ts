@@ -1,4 +1,6 @@
 import type { IRequest } from "itty-router";
+import { flowMonitor, noteFlows } from "../../durable-objects/flow-monitor";
+import { toBase64 } from "../base64";
 import { SHOPIFY_ORDER_TOPICS } from "../connectors/shopify/normalize";
 import { verifyShopifyHmac } from "../connectors/shopify/signature";
 import { loadConfig } from "../config";
@@ -44,7 +46,7 @@ export async function receiveShopifyWebhook(request: IRequest, env: Env, ctx: Ex
 		receivedAt: new Date().toISOString(),
 		rawBody: "",
 	};
-	const monitor = env.FLOW_MONITOR.getByName("global");
+	const monitor = flowMonitor(env);
 
 	try {
 		event.rawBody = utf8.decode(body);
@@ -57,7 +59,7 @@ export async function receiveShopifyWebhook(request: IRequest, env: Env, ctx: Ex
 	if (!SHOPIFY_ORDER_TOPICS.has(topic)) {
 		// Noted for operators, but not awaited: a busy monitor must not fail a webhook we do not use.
 		const note = { type: "ignored", connection: connection.id, topic, eventId: event.eventId, detail: `topic ${topic || "(none)"} is not handled` };
-		ctx.waitUntil(monitor.record([note]).catch(() => {}));
+		noteFlows(ctx, env, [note]);
 		return json({ status: "ignored", eventId: event.eventId });
 	}
 
@@ -76,10 +78,4 @@ async function sha256Hex(topic: string, body: Uint8Array): Promise<string> {
 	data.set(body, topicBytes.byteLength);
 	const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", data));
 	return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-function toBase64(bytes: Uint8Array): string {
-	let binary = "";
-	for (const byte of bytes) binary += String.fromCharCode(byte);
-	return btoa(binary);
 }

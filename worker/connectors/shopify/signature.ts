@@ -1,3 +1,5 @@
+import { fromBase64, toBase64 } from "../../base64";
+
 const encoder = new TextEncoder();
 const keys = new Map<string, Promise<CryptoKey>>();
 
@@ -13,14 +15,6 @@ function hmacKey(secret: string): Promise<CryptoKey> {
 	return key;
 }
 
-function fromBase64(value: string): Uint8Array | null {
-	if (!/^[A-Za-z0-9+/]+={0,2}$/.test(value) || value.length % 4 !== 0) return null;
-	const binary = atob(value);
-	const bytes = new Uint8Array(binary.length);
-	for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-	return bytes;
-}
-
 /**
  * Shopify signs the raw body: X-Shopify-Hmac-Sha256 = base64(HMAC-SHA256(secret, body)).
  * WebCrypto's verify compares in constant time.
@@ -34,8 +28,5 @@ export async function verifyShopifyHmac(secret: string, body: Uint8Array, header
 /** The sender's side, for the demo traffic, the sandbox and tests. */
 export async function signShopifyBody(secret: string, body: Uint8Array | string): Promise<string> {
 	const bytes = typeof body === "string" ? encoder.encode(body) : body;
-	const mac = new Uint8Array(await crypto.subtle.sign("HMAC", await hmacKey(secret), bytes));
-	let binary = "";
-	for (const byte of mac) binary += String.fromCharCode(byte);
-	return btoa(binary);
+	return toBase64(new Uint8Array(await crypto.subtle.sign("HMAC", await hmacKey(secret), bytes)));
 }
