@@ -20,15 +20,12 @@ export async function postSnapshot(request: IRequest, env: Env): Promise<Respons
 	const body = await readJson(request, InventorySnapshot);
 	if ("response" in body) return body.response;
 	const { source, asOf, items } = body.data;
-	const results = await Promise.all(
-		[...Map.groupBy(items, (item) => item.sku)].map(([sku, entries]) =>
-			env.SKU_LEDGER.getByName(sku).applySnapshot(
-				sku,
-				entries.map((e): StockEntry => ({ location: e.location, onHand: e.onHand, asOf, source })),
-			),
+	const outcomes: SnapshotOutcome[] = await perLedger(items, (sku, entries) =>
+		env.SKU_LEDGER.getByName(sku).applySnapshot(
+			sku,
+			entries.map((e): StockEntry => ({ location: e.location, onHand: e.onHand, asOf, source })),
 		),
 	);
-	const outcomes: SnapshotOutcome[] = results.flat();
 	return json({ applied: count(outcomes, "applied"), stale: count(outcomes, "stale"), results: outcomes });
 }
 
@@ -41,15 +38,12 @@ export async function postDeltas(request: IRequest, env: Env): Promise<Response>
 	const body = await readJson(request, InventoryDeltas);
 	if ("response" in body) return body.response;
 	const { source, items } = body.data;
-	const results = await Promise.all(
-		[...Map.groupBy(items, (item) => item.sku)].map(([sku, entries]) =>
-			env.SKU_LEDGER.getByName(sku).applyDeltas(
-				sku,
-				entries.map((e): DeltaEntry => ({ source, seq: e.seq, location: e.location, delta: e.delta, reason: e.reason })),
-			),
+	const outcomes: DeltaOutcome[] = await perLedger(items, (sku, entries) =>
+		env.SKU_LEDGER.getByName(sku).applyDeltas(
+			sku,
+			entries.map((e): DeltaEntry => ({ source, seq: e.seq, location: e.location, delta: e.delta, reason: e.reason })),
 		),
 	);
-	const outcomes: DeltaOutcome[] = results.flat();
 	return json({
 		applied: count(outcomes, "applied"),
 		duplicate: count(outcomes, "duplicate"),
@@ -78,6 +72,11 @@ export async function postAdjustment(request: IRequest, env: Env): Promise<Respo
 	if ("response" in body) return body.response;
 	const sku = decodeURIComponent(request.params.sku ?? "");
 	return json(await env.SKU_LEDGER.getByName(sku).adjust(sku, body.data));
+}
+
+/** One call per SKU ledger for a feed's items, all in parallel; their outcomes in one list. */
+async function perLedger<I extends { sku: string }, O>(items: I[], call: (sku: string, entries: I[]) => Promise<O[]>): Promise<O[]> {
+	return (await Promise.all([...Map.groupBy(items, (item) => item.sku)].map(([sku, entries]) => call(sku, entries)))).flat();
 }
 
 function count<T extends { status: string }>(outcomes: T[], status: T["status"]): number {
