@@ -536,10 +536,11 @@ export class SkuLedger extends DurableObject<Env> {
 	 * never be sent after a newer one.
 	 */
 	#queuePushes(sku: string, reserved: number, stock: ReadonlyMap<string, number>, nowMs: number): boolean {
+		const targets = [...loadConfig(this.env).connections.values()].filter((connection) => connection.admin);
+		if (targets.length === 0) return false;
 		const shown = this.#channels(sku, reserved, stock);
 		let queued = false;
-		for (const connection of loadConfig(this.env).connections.values()) {
-			if (!connection.admin) continue;
+		for (const connection of targets) {
 			const value = shown[connection.id]!;
 			const row = this.#sql
 				.exec<{ value: number; due_ms: number | null; sent_value: number | null; sent_at_ms: number | null }>(
@@ -716,6 +717,7 @@ export class SkuLedger extends DurableObject<Env> {
 	#transact<T>(sku: string | null | undefined, body: (change: Change) => T): T {
 		const change = new Change(this.#sql, { onHand: this.#onHand, reserved: this.#reserved }, new Date().toISOString());
 		let pushes = false;
+		let stockAfter: Map<string, number> | undefined;
 		const result = this.ctx.storage.transactionSync(() => {
 			if (sku && this.#sku === null) this.#sql.exec("INSERT OR IGNORE INTO meta (key, value) VALUES ('sku', ?)", sku);
 			const value = body(change);
@@ -723,18 +725,16 @@ export class SkuLedger extends DurableObject<Env> {
 			if (change.entries > 0) {
 				this.#sql.exec("INSERT INTO meta (key, value) VALUES ('updated_at', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", change.now);
 				this.#pruneAudit();
+				if (change.stockMoved) stockAfter = this.#readStock();
 				const known = sku ?? this.#sku;
-				if (known) {
-					const stock = change.stockMoved ? this.#readStock() : this.#stockByLocation;
-					pushes = this.#queuePushes(known, this.#reserved + change.reserved, stock, Date.parse(change.now));
-				}
+				if (known) pushes = this.#queuePushes(known, this.#reserved + change.reserved, stockAfter ?? this.#stockByLocation, Date.parse(change.now));
 			}
 			return value;
 		});
 		if (sku && this.#sku === null) this.#sku = sku;
 		this.#onHand += change.onHand;
 		this.#reserved += change.reserved;
-		if (change.stockMoved) this.#stockByLocation = this.#readStock();
+		if (stockAfter) this.#stockByLocation = stockAfter;
 		if (change.entries > 0) this.#updatedAt = change.now;
 		if (change.allocations > 0 || pushes) {
 			// The alarm is the durable backstop; the direct kick keeps an isolated change fast.
