@@ -60,7 +60,7 @@ const MIGRATIONS = [
 	`,
 ];
 
-export type ExceptionKind = "quarantine" | "failure" | "gap";
+export type ExceptionKind = "quarantine" | "failure" | "gap" | "dead-letter" | "unroutable" | "shipment";
 
 /** The one FlowMonitor: every flow event and exception goes to this object. */
 export function flowMonitor(env: Env) {
@@ -202,7 +202,8 @@ export class FlowMonitor extends DurableObject<Env> {
 			 ON CONFLICT (id) DO UPDATE SET status = 'open', reason = excluded.reason, updated_at = excluded.updated_at, resolution = NULL`,
 			input.id, input.kind, input.reason, input.orderKey ?? null, now, now,
 		);
-		this.record([{ type: input.kind === "gap" ? "gap" : "failed", orderKey: input.orderKey, detail: input.reason }]);
+		const type = input.kind === "gap" || input.kind === "unroutable" ? input.kind : input.kind === "dead-letter" ? "dead-lettered" : "failed";
+		this.record([{ type, orderKey: input.orderKey, detail: input.reason }]);
 	}
 
 	/** Exceptions clear themselves once what failed has succeeded. */

@@ -87,6 +87,15 @@ const MIGRATIONS = [
 		attempts INTEGER NOT NULL DEFAULT 0,
 		last_error TEXT
 	);`,
+	// v4: which location ships each routed line's units, and orders waiting for stock to route.
+	`CREATE TABLE assignments (
+		order_key TEXT NOT NULL,
+		line_id TEXT NOT NULL,
+		location TEXT NOT NULL,
+		quantity INTEGER NOT NULL CHECK (quantity > 0),
+		PRIMARY KEY (order_key, line_id, location)
+	);
+	CREATE TABLE watchers (order_key TEXT PRIMARY KEY, notify INTEGER NOT NULL DEFAULT 0);`,
 ];
 
 /** Bursts of changes reach a channel at most this often per SKU; an isolated change goes at once. */
@@ -141,6 +150,13 @@ export interface Allocation {
 	reserved: number;
 	requested: number;
 }
+
+/** Units of one line to ship from one location. */
+export interface Pick {
+	location: string;
+	quantity: number;
+}
+export type AssignResult = { ok: true } | { ok: false; location: string; free: number };
 
 /** Why a SKU's numbers moved: an order line, a feed, or a person. */
 export type AuditCause =
@@ -398,6 +414,7 @@ export class SkuLedger extends DurableObject<Env> {
 				 ON CONFLICT (order_key, line_id) DO UPDATE SET quantity = 0, status = 'released', updated_at = excluded.updated_at`,
 				line.orderKey, line.lineId, change.now,
 			);
+			this.#sql.exec("DELETE FROM assignments WHERE order_key = ? AND line_id = ?", line.orderKey, line.lineId);
 			const released = row?.quantity ?? 0;
 			change.record("release", { orderKey: line.orderKey, lineId: line.lineId }, { reserved: -released });
 			return { released };
@@ -444,6 +461,15 @@ export class SkuLedger extends DurableObject<Env> {
 				remaining -= take;
 			}
 			const location = line.location ?? locations[0]?.location ?? null;
+			// Shipped units no longer hold their location's assignment; a finished line holds none.
+			this.#sql.exec(
+				"DELETE FROM assignments WHERE order_key = ? AND line_id = ? AND (location = ? AND quantity <= ? OR ?)",
+				line.orderKey, line.lineId, location ?? "", line.quantity, row?.status === "open" && row.requested - line.quantity <= 0 ? 1 : 0,
+			);
+			this.#sql.exec(
+				"UPDATE assignments SET quantity = quantity - ? WHERE order_key = ? AND line_id = ? AND location = ?",
+				line.quantity, line.orderKey, line.lineId, location ?? "",
+			);
 			this.#sql.exec(
 				"INSERT INTO commits (order_key, line_id, commit_id, quantity, location, shortfall, at, at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
 				line.orderKey, line.lineId, line.commitId, line.quantity, location, remaining, change.now, Date.parse(change.now),
@@ -455,6 +481,58 @@ export class SkuLedger extends DurableObject<Env> {
 			});
 			return { committed: line.quantity, location, shortfall: remaining };
 		});
+	}
+
+	/**
+	 * Units each location can still be asked to ship: on hand there, less what routed orders
+	 * already assigned to it. Routing reads this, then claims with `assign`.
+	 */
+	locate(): Record<string, number> {
+		const assigned = new Map(
+			this.#sql
+				.exec<{ location: string; n: number }>("SELECT location, SUM(quantity) AS n FROM assignments GROUP BY location")
+				.toArray()
+				.map((row) => [row.location, row.n]),
+		);
+		const free: Record<string, number> = {};
+		for (const [location, onHand] of this.#stockByLocation) free[location] = Math.max(0, onHand - (assigned.get(location) ?? 0));
+		return free;
+	}
+
+	/**
+	 * Claims units at locations for one routed line (replacing its earlier claim), checked against
+	 * what other orders claimed in the same transaction, so two orders cannot route the same units.
+	 */
+	assign(line: LineRef & { picks: Pick[] }): AssignResult {
+		return this.ctx.storage.transactionSync((): AssignResult => {
+			for (const pick of line.picks) {
+				const onHand = this.#stock(pick.location)?.on_hand ?? 0;
+				const others = this.#scalar(
+					"SELECT COALESCE(SUM(quantity), 0) AS n FROM assignments WHERE location = ? AND NOT (order_key = ? AND line_id = ?)",
+					pick.location, line.orderKey, line.lineId,
+				);
+				if (onHand - others < pick.quantity) return { ok: false, location: pick.location, free: Math.max(0, onHand - others) };
+			}
+			this.#sql.exec("DELETE FROM assignments WHERE order_key = ? AND line_id = ?", line.orderKey, line.lineId);
+			for (const pick of line.picks) {
+				if (pick.quantity <= 0) continue;
+				this.#sql.exec(
+					"INSERT INTO assignments (order_key, line_id, location, quantity) VALUES (?, ?, ?, ?)",
+					line.orderKey, line.lineId, pick.location, pick.quantity,
+				);
+			}
+			return { ok: true };
+		});
+	}
+
+	/** Drops a line's claim (a route that could not be completed, or a cancelled 3PL order). */
+	unassign(line: LineRef): void {
+		this.#sql.exec("DELETE FROM assignments WHERE order_key = ? AND line_id = ?", line.orderKey, line.lineId);
+	}
+
+	/** An order no location could ship asks to hear once when stock arrives here. */
+	watch(orderKey: string): void {
+		this.#sql.exec("INSERT INTO watchers (order_key) VALUES (?) ON CONFLICT (order_key) DO NOTHING", orderKey);
 	}
 
 	/** Stock by location, every reservation, waiting backorders and recent audit entries. */
@@ -479,6 +557,10 @@ export class SkuLedger extends DurableObject<Env> {
 				)
 				.toArray()
 				.map((row, position) => ({ position: position + 1, orderKey: row.order_key, lineId: row.line_id, waiting: row.short })),
+			assignments: this.#sql
+				.exec<{ order_key: string; line_id: string; location: string; quantity: number }>("SELECT * FROM assignments ORDER BY rowid")
+				.toArray()
+				.map((row) => ({ orderKey: row.order_key, lineId: row.line_id, location: row.location, quantity: row.quantity })),
 			gaps: this.gaps(),
 			pushes: this.#sql
 				.exec<{ connection: string; value: number; version: number; due_ms: number | null; sent_value: number | null; sent_at_ms: number | null; latency_ms: number | null; attempts: number; last_error: string | null }>(
@@ -525,7 +607,7 @@ export class SkuLedger extends DurableObject<Env> {
 
 	async #rearm(): Promise<void> {
 		const due = this.#sql.exec<{ n: number | null }>("SELECT MIN(due_ms) AS n FROM pushes WHERE due_ms IS NOT NULL").one().n;
-		const waiting = this.#scalar("SELECT COUNT(*) AS n FROM notices") > 0;
+		const waiting = this.#scalar("SELECT (SELECT COUNT(*) FROM notices) + (SELECT COUNT(*) FROM watchers WHERE notify = 1) AS n") > 0;
 		const next = Math.min(due ?? Infinity, waiting ? Date.now() + 1_000 + Math.random() * 4_000 : Infinity);
 		if (next !== Infinity) await this.ctx.storage.setAlarm(next);
 	}
@@ -703,6 +785,17 @@ export class SkuLedger extends DurableObject<Env> {
 					}
 				}),
 			);
+			const watchers = this.#sql.exec<{ order_key: string }>("SELECT order_key FROM watchers WHERE notify = 1").toArray();
+			await Promise.all(
+				watchers.map(async ({ order_key }) => {
+					try {
+						await this.env.ORDER_FLOW.getByName(order_key).stockArrived(sku);
+						this.#sql.exec("DELETE FROM watchers WHERE order_key = ? AND notify = 1", order_key);
+					} catch {
+						// Left marked: the alarm retries it.
+					}
+				}),
+			);
 		})().finally(() => {
 			this.#notifying = null;
 		});
@@ -717,11 +810,13 @@ export class SkuLedger extends DurableObject<Env> {
 	#transact<T>(sku: string | null | undefined, body: (change: Change) => T): T {
 		const change = new Change(this.#sql, { onHand: this.#onHand, reserved: this.#reserved }, new Date().toISOString());
 		let pushes = false;
+		let watchers = false;
 		let stockAfter: Map<string, number> | undefined;
 		const result = this.ctx.storage.transactionSync(() => {
 			if (sku && this.#sku === null) this.#sql.exec("INSERT OR IGNORE INTO meta (key, value) VALUES ('sku', ?)", sku);
 			const value = body(change);
 			this.#allocateBackorders(change);
+			if (change.onHand > 0) watchers = this.#sql.exec("UPDATE watchers SET notify = 1 WHERE notify = 0").rowsWritten > 0;
 			if (change.entries > 0) {
 				this.#sql.exec("INSERT INTO meta (key, value) VALUES ('updated_at', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", change.now);
 				this.#pruneAudit();
@@ -736,10 +831,10 @@ export class SkuLedger extends DurableObject<Env> {
 		this.#reserved += change.reserved;
 		if (stockAfter) this.#stockByLocation = stockAfter;
 		if (change.entries > 0) this.#updatedAt = change.now;
-		if (change.allocations > 0 || pushes) {
+		if (change.allocations > 0 || pushes || watchers) {
 			// The alarm is the durable backstop; the direct kick keeps an isolated change fast.
 			void this.#rearm();
-			if (change.allocations > 0) void this.#notifyOrders();
+			if (change.allocations > 0 || watchers) void this.#notifyOrders();
 			if (pushes) void this.#flushPushes().then(() => this.#rearm());
 		}
 		return result;

@@ -1,15 +1,69 @@
+import { Callbacks } from "./callbacks";
+import { EasyPostSandbox } from "./easypost";
+import { type Fault, Faults } from "./faults";
+import { ShipBobSandbox } from "./shipbob";
 import { ShopifyAdminSandbox } from "./shopify-admin";
 
 interface SandboxEnv {
 	SANDBOX_SHOPIFY_TOKEN: string;
+	SANDBOX_SHIPBOB_TOKEN: string;
+	SANDBOX_SHIPBOB_WEBHOOK_SECRET: string;
+	SANDBOX_EASYPOST_API_KEY: string;
+	SANDBOX_EASYPOST_WEBHOOK_SECRET: string;
+	/** Demo only: where callbacks (ship notices, tracking events) are posted. Tests drain them instead. */
+	SANDBOX_CALLBACK_URL?: string;
 }
 
-// One shop per sandbox process: its state lives as long as the process, like a test store.
-let shop: ShopifyAdminSandbox | null = null;
+/** One set of peers per sandbox process: state lives as long as the process, like a test account. */
+type Peers = { faults: Faults; callbacks: Callbacks; shop: ShopifyAdminSandbox; shipbob: ShipBobSandbox; easypost: EasyPostSandbox };
+let peers: Peers | null = null;
+
+function start(env: SandboxEnv): Peers {
+	const faults = new Faults();
+	const callbacks = new Callbacks();
+	callbacks.target = env.SANDBOX_CALLBACK_URL ?? null;
+	const easypost = new EasyPostSandbox({ apiKey: env.SANDBOX_EASYPOST_API_KEY, webhookSecret: env.SANDBOX_EASYPOST_WEBHOOK_SECRET, faults, callbacks });
+	return {
+		faults,
+		callbacks,
+		easypost,
+		shop: new ShopifyAdminSandbox(env.SANDBOX_SHOPIFY_TOKEN, faults),
+		shipbob: new ShipBobSandbox({ token: env.SANDBOX_SHIPBOB_TOKEN, webhookSecret: env.SANDBOX_SHIPBOB_WEBHOOK_SECRET, faults, callbacks }),
+	};
+}
 
 export default {
-	fetch(request: Request, env: SandboxEnv): Promise<Response> {
-		shop ??= new ShopifyAdminSandbox(env.SANDBOX_SHOPIFY_TOKEN);
-		return shop.fetch(request);
+	async fetch(request: Request, env: SandboxEnv): Promise<Response> {
+		peers ??= start(env);
+		const url = new URL(request.url);
+		const path = url.pathname;
+		if (path.startsWith("/shipbob/") || path.startsWith("/sandbox/shipbob/")) return peers.shipbob.fetch(request, url);
+		if (path.startsWith("/easypost/") || path.startsWith("/sandbox/easypost/")) return peers.easypost.fetch(request, url);
+		switch (`${request.method} ${path}`) {
+			case "GET /sandbox/faults":
+				return Response.json({ faults: peers.faults.list(), fired: peers.faults.fired });
+			case "POST /sandbox/faults":
+				peers.faults.add((await request.json()) as Fault);
+				return Response.json({ faults: peers.faults.list() });
+			case "DELETE /sandbox/faults":
+				peers.faults.clear();
+				return Response.json({ faults: [] });
+			case "POST /sandbox/callbacks/drain": {
+				const { match } = (await request.json().catch(() => ({}))) as { match?: string };
+				return Response.json({ callbacks: peers.callbacks.drain(match ?? "") });
+			}
+			case "POST /sandbox/callbacks/misbehave":
+				peers.callbacks.misbehaviour = (await request.json()) as Callbacks["misbehaviour"];
+				return Response.json({ misbehaviour: peers.callbacks.misbehaviour, sent: peers.callbacks.sent });
+			case "POST /sandbox/tick": {
+				// Demo clock: the warehouse ships what waited long enough, parcels move, callbacks go out.
+				const { shipAfterMs = 4_000, advanceAfterMs = 5_000 } = (await request.json().catch(() => ({}))) as { shipAfterMs?: number; advanceAfterMs?: number };
+				const shipped = peers.shipbob.shipDue(shipAfterMs);
+				const advanced = peers.easypost.advanceDue(advanceAfterMs);
+				await peers.callbacks.pump();
+				return Response.json({ shipped, advanced, sent: peers.callbacks.sent });
+			}
+		}
+		return peers.shop.fetch(request);
 	},
 };

@@ -2,30 +2,67 @@
  * A local Shopify Admin GraphQL peer, for the tests and the demo. It speaks the part of the
  * documented protocol ordersync uses: the access-token header, variant lookup by SKU,
  * `inventorySetQuantities` with its required `@idempotent(key:)` directive and explicit
- * `changeFromQuantity`, calculated-cost throttling with a leaky bucket (THROTTLED errors with
- * `extensions.cost.throttleStatus`), and, on request, faults: 5xx, 429 with Retry-After, slow answers.
- * It is not a GraphQL engine: operations are recognised by their root field.
+ * `changeFromQuantity`, orders with their fulfillment orders, `fulfillmentCreate` and
+ * `fulfillmentEventCreate`, calculated-cost throttling with a leaky bucket (THROTTLED errors
+ * with `extensions.cost.throttleStatus`), and the shared faults (sandbox/faults.ts): 5xx, 429
+ * with Retry-After, cost throttling, slow answers, timeouts and lost responses.
+ * It is not a GraphQL engine: operations are recognised by their root field, and queries answer
+ * every field ordersync may select.
  */
+import { type Faults, failAfter, failBefore } from "./faults";
 
-type Fault = { kind: "500" | "429" | "throttle" | "slow"; remaining: number; ms?: number };
 type Variant = { sku: string; inventoryItemId: string };
 type SetCall = { seq: number; at: string; key: string; inventoryItemId: string; sku: string | null; locationId: string; quantity: number; replayed: boolean };
+type GraphqlResult = { data?: unknown; errors?: unknown[] };
+
+type FulfillmentOrderLine = { id: string; lineItemId: string; totalQuantity: number; remainingQuantity: number };
+type FulfillmentOrder = { id: string; orderId: string; status: "OPEN" | "IN_PROGRESS" | "CLOSED" | "CANCELLED"; locationId: string; lineItems: FulfillmentOrderLine[] };
+type TrackingInfo = { company: string | null; number: string | null; url: string | null };
+type FulfillmentEvent = { id: string; status: string; happenedAt: string; message: string | null; createdAt: string };
+type Fulfillment = {
+	id: string;
+	orderId: string;
+	status: "SUCCESS";
+	createdAt: string;
+	trackingInfo: TrackingInfo[];
+	lineItems: Array<{ lineItemId: string; quantity: number }>;
+	events: FulfillmentEvent[];
+};
+type Order = { id: string; name: string; fulfillmentOrderIds: string[]; fulfillmentIds: string[] };
 
 /** Standard plan: 100 points a second; the bucket holds 20 seconds' worth. */
 const BUCKET = { maximumAvailable: 2000, restoreRate: 100 };
-const COST = { lookup: 3, set: 10 };
+/**
+ * Calculated costs (https://shopify.dev/docs/api/usage/limits#cost-calculation): a mutation is
+ * 10; the order read is estimated from its nested connections, rounded.
+ */
+const COST = { lookup: 3, set: 10, order: 40, fulfillmentCreate: 10, fulfillmentEventCreate: 10 };
+/** The shop's one location, as in wrangler.toml's `admin.locationId`. */
+const SHOP_LOCATION = "gid://shopify/Location/80001";
+// FulfillmentEventStatus: https://shopify.dev/docs/api/admin-graphql/2026-10/enums/FulfillmentEventStatus
+const EVENT_STATUSES = ["ATTEMPTED_DELIVERY", "CARRIER_PICKED_UP", "CONFIRMED", "DELAYED", "DELIVERED", "FAILURE", "IN_TRANSIT", "LABEL_PRINTED", "LABEL_PURCHASED", "OUT_FOR_DELIVERY", "READY_FOR_PICKUP"];
+
+const numeric = (gid: string) => gid.split("/").pop() ?? gid;
 
 export class ShopifyAdminSandbox {
 	#variants = new Map<string, Variant>();
 	#available = new Map<string, { quantity: number; updatedAt: string }>();
 	#idempotent = new Map<string, { input: string; body: unknown }>();
 	#calls: SetCall[] = [];
-	#faults: Fault[] = [];
+	#orders = new Map<string, Order>();
+	#fulfillmentOrders = new Map<string, FulfillmentOrder>();
+	#fulfillments = new Map<string, Fulfillment>();
+	/** fulfillmentCreate calls per order and tracking number, counted before validation. */
+	#createAttempts = new Map<string, number>();
 	#bucket = { available: BUCKET.maximumAvailable, at: Date.now() };
 	#nextItem = 44_000_000_000;
+	#nextId = 5_000_000_000;
 	#seq = 0;
 
-	constructor(private readonly token: string) {}
+	constructor(
+		private readonly token: string,
+		private readonly faults: Faults,
+	) {}
 
 	async fetch(request: Request): Promise<Response> {
 		const url = new URL(request.url);
@@ -39,29 +76,52 @@ export class ShopifyAdminSandbox {
 			return Response.json({ errors: "[API] Invalid API key or access token (unrecognized login or wrong password)" }, { status: 401 });
 		}
 		const raw = await request.text(); // read first: a fault answered early must not leave the body unread
-		const fault = this.#faults[0];
-		if (fault) {
-			if (--fault.remaining <= 0) this.#faults.shift();
-			if (fault.kind === "500") return Response.json({ errors: "Internal Server Error" }, { status: 500 });
-			if (fault.kind === "429") return Response.json({ errors: "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service." }, { status: 429, headers: { "Retry-After": "1.0" } });
-			if (fault.kind === "slow") await new Promise((resolve) => setTimeout(resolve, fault.ms ?? 2000));
-			if (fault.kind === "throttle") return this.#throttled(COST.set, 0);
-		}
-		let body: { query?: string; variables?: Record<string, unknown> };
+		type Body = { query?: string; variables?: Record<string, unknown> };
+		let body: Body | null;
 		try {
-			body = JSON.parse(raw) as typeof body;
+			body = JSON.parse(raw) as Body;
 		} catch {
-			return Response.json({ errors: [{ message: "Invalid JSON in request body" }] }, { status: 400 });
+			body = null;
 		}
-		const query = body.query ?? "";
+		const query = body?.query ?? "";
+		const fault = this.#pickFault(/^\s*mutation\b/.test(query));
+		if (fault?.kind === "throttle") return this.#throttled(COST.set, 0);
+		const early = await failBefore(fault, {
+			error5xx: (status) => Response.json({ errors: status === 503 ? "Service Unavailable" : "Internal Server Error" }, { status }),
+			tooMany: () => Response.json({ errors: "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service." }, { status: 429, headers: { "Retry-After": "1.0" } }),
+		});
+		if (early) return early;
+		if (!body) return Response.json({ errors: [{ message: "Invalid JSON in request body" }] }, { status: 400 });
 		const variables = body.variables ?? {};
+		const response = this.#route(query, variables);
+		await failAfter(fault); // a lost response: the work is done, the answer comes too late
+		return response;
+	}
+
+	#route(query: string, variables: Record<string, unknown>): Response {
 		if (/\binventorySetQuantities\s*\(/.test(query)) return this.#spend(COST.set, () => this.#setQuantities(query, variables));
+		if (/\bfulfillmentEventCreate\s*\(/.test(query)) return this.#spend(COST.fulfillmentEventCreate, () => this.#fulfillmentEventCreate(variables));
+		if (/\bfulfillmentCreate\s*\(/.test(query)) return this.#spend(COST.fulfillmentCreate, () => this.#fulfillmentCreate(variables));
 		if (/\bproductVariants\s*\(/.test(query)) return this.#spend(COST.lookup, () => this.#lookup(variables));
-		return Response.json({ errors: [{ message: "This sandbox answers productVariants and inventorySetQuantities only", extensions: { code: "BAD_REQUEST" } }] });
+		if (/\border\s*\(/.test(query)) return this.#spend(COST.order, () => this.#order(variables));
+		return Response.json({
+			errors: [{ message: "This sandbox answers productVariants, order, inventorySetQuantities, fulfillmentCreate and fulfillmentEventCreate only", extensions: { code: "BAD_REQUEST" } }],
+		});
+	}
+
+	/**
+	 * The shared fault for this call. A lost response only matters where work was done, so a
+	 * lost-response fault waiting at the head of the queue is kept for the next mutation rather
+	 * than spent on a read.
+	 */
+	#pickFault(mutation: boolean) {
+		const next = this.faults.list().find((f) => f.target === "shopify" || f.target === "*");
+		if (!mutation && next && next.rate === undefined && next.kind === "lost-response") return null;
+		return this.faults.pick("shopify");
 	}
 
 	/** Leaky bucket by calculated cost: refills continuously at the restore rate. */
-	#spend(cost: number, run: () => { data?: unknown; errors?: unknown[] }): Response {
+	#spend(cost: number, run: () => GraphqlResult): Response {
 		const now = Date.now();
 		this.#bucket.available = Math.min(BUCKET.maximumAvailable, this.#bucket.available + ((now - this.#bucket.at) / 1000) * BUCKET.restoreRate);
 		this.#bucket.at = now;
@@ -81,14 +141,14 @@ export class ShopifyAdminSandbox {
 		return { ...BUCKET, currentlyAvailable: Math.floor(this.#bucket.available) };
 	}
 
-	#lookup(variables: Record<string, unknown>) {
+	#lookup(variables: Record<string, unknown>): GraphqlResult {
 		const match = /^sku:(?:"(.*)"|(\S+))$/.exec(String(variables.query ?? ""));
 		const sku = match ? (match[1] !== undefined ? JSON.parse(`"${match[1]}"`) : match[2]) : null;
 		const variant = sku === null ? undefined : this.#variants.get(sku);
 		return { data: { productVariants: { nodes: variant ? [{ sku: variant.sku, inventoryItem: { id: variant.inventoryItemId } }] : [] } } };
 	}
 
-	#setQuantities(query: string, variables: Record<string, unknown>) {
+	#setQuantities(query: string, variables: Record<string, unknown>): GraphqlResult {
 		const keyVariable = /@idempotent\s*\(\s*key:\s*\$(\w+)\s*\)/.exec(query)?.[1];
 		const key = keyVariable ? variables[keyVariable] : undefined;
 		if (typeof key !== "string" || key.length === 0) {
@@ -103,7 +163,7 @@ export class ShopifyAdminSandbox {
 			}
 			const first = (input?.quantities ?? [])[0] ?? {};
 			this.#record(key, String(first.inventoryItemId), String(first.locationId), Number(first.quantity), true);
-			return earlier.body as { data: unknown };
+			return earlier.body as GraphqlResult;
 		}
 		const userErrors: Array<{ code: string; field: string[]; message: string }> = [];
 		if (input?.name !== "available" && input?.name !== "on_hand") userErrors.push({ code: "INVALID_NAME", field: ["input", "name"], message: "The quantity name must be either 'available' or 'on_hand'." });
@@ -142,7 +202,170 @@ export class ShopifyAdminSandbox {
 		if (this.#calls.length > 50_000) this.#calls.splice(0, 10_000);
 	}
 
-	/** Test and demo controls: seed variants, inject faults, read what was received. */
+	// --- Orders and fulfilment -------------------------------------------------------------
+
+	/**
+	 * An order as Shopify creates it from a REST order body: one fulfillment order assigned to
+	 * the shop's location for the line items that require shipping. Registering the same order
+	 * again keeps what it has.
+	 */
+	#addOrder(json: Record<string, unknown>, locationId: string) {
+		const orderId = `gid://shopify/Order/${String(json.id)}`;
+		let order = this.#orders.get(orderId);
+		if (!order) {
+			order = { id: orderId, name: String(json.name ?? `#${json.id}`), fulfillmentOrderIds: [], fulfillmentIds: [] };
+			const lines = (Array.isArray(json.line_items) ? json.line_items : []) as Array<Record<string, unknown>>;
+			const items: FulfillmentOrderLine[] = [];
+			for (const line of lines) {
+				if (line.requires_shipping === false) continue;
+				const total = Number(line.current_quantity ?? line.quantity ?? 0);
+				const remaining = Number(line.fulfillable_quantity ?? total);
+				if (total <= 0) continue;
+				items.push({ id: `gid://shopify/FulfillmentOrderLineItem/${this.#nextId++}`, lineItemId: `gid://shopify/LineItem/${String(line.id)}`, totalQuantity: total, remainingQuantity: Math.max(0, remaining) });
+			}
+			if (items.length > 0) {
+				const cancelled = json.cancelled_at !== null && json.cancelled_at !== undefined;
+				const open = items.some((i) => i.remainingQuantity > 0);
+				const fo: FulfillmentOrder = { id: `gid://shopify/FulfillmentOrder/${this.#nextId++}`, orderId, status: cancelled ? "CANCELLED" : open ? "OPEN" : "CLOSED", locationId, lineItems: items };
+				this.#fulfillmentOrders.set(fo.id, fo);
+				order.fulfillmentOrderIds.push(fo.id);
+			}
+			this.#orders.set(orderId, order);
+		}
+		return { id: order.id, fulfillmentOrders: order.fulfillmentOrderIds.map((id) => this.#fulfillmentOrderView(this.#fulfillmentOrders.get(id)!)) };
+	}
+
+	#fulfillmentOrderView(fo: FulfillmentOrder) {
+		return {
+			id: fo.id,
+			status: fo.status,
+			assignedLocation: { location: { id: fo.locationId } },
+			lineItems: { nodes: fo.lineItems.map((i) => ({ id: i.id, totalQuantity: i.totalQuantity, remainingQuantity: i.remainingQuantity, lineItem: { id: i.lineItemId } })) },
+		};
+	}
+
+	#fulfillmentView(f: Fulfillment) {
+		return {
+			id: f.id,
+			status: f.status,
+			createdAt: f.createdAt,
+			trackingInfo: f.trackingInfo,
+			fulfillmentLineItems: { nodes: f.lineItems.map((l) => ({ quantity: l.quantity, lineItem: { id: l.lineItemId } })) },
+			events: { nodes: f.events.map((e) => ({ id: e.id, status: e.status, happenedAt: e.happenedAt, message: e.message })) },
+		};
+	}
+
+	/** `order(id:)` with its fulfillmentOrders (connection) and fulfillments (list). */
+	#order(variables: Record<string, unknown>): GraphqlResult {
+		const order = this.#orders.get(String(variables.id ?? ""));
+		if (!order) return { data: { order: null } };
+		return {
+			data: {
+				order: {
+					id: order.id,
+					name: order.name,
+					fulfillmentOrders: { nodes: order.fulfillmentOrderIds.map((id) => this.#fulfillmentOrderView(this.#fulfillmentOrders.get(id)!)) },
+					fulfillments: order.fulfillmentIds.map((id) => this.#fulfillmentView(this.#fulfillments.get(id)!)),
+				},
+			},
+		};
+	}
+
+	/**
+	 * fulfillmentCreate(fulfillment: FulfillmentInput!): checks every requested fulfillment order
+	 * line item against what remains before changing anything; userErrors carry Shopify's messages
+	 * (https://shopify.dev/docs/api/admin-graphql/2026-10/mutations/fulfillmentCreate).
+	 */
+	#fulfillmentCreate(variables: Record<string, unknown>): GraphqlResult {
+		const input = variables.fulfillment as
+			| {
+					lineItemsByFulfillmentOrder?: Array<{ fulfillmentOrderId?: string; fulfillmentOrderLineItems?: Array<{ id?: string; quantity?: number }> }>;
+					trackingInfo?: { company?: string; number?: string; url?: string };
+					notifyCustomer?: boolean;
+			  }
+			| undefined;
+		const fail = (field: string[], message: string) => ({ data: { fulfillmentCreate: { fulfillment: null, userErrors: [{ field, message }] } } });
+		const groups = input?.lineItemsByFulfillmentOrder ?? [];
+		if (groups.length === 0) return fail(["fulfillment", "lineItemsByFulfillmentOrder"], "Line items by fulfillment order can't be blank.");
+		const fos: FulfillmentOrder[] = [];
+		for (const group of groups) {
+			const fo = this.#fulfillmentOrders.get(String(group.fulfillmentOrderId));
+			if (!fo) return fail(["fulfillment", "lineItemsByFulfillmentOrder"], "Fulfillment order does not exist.");
+			fos.push(fo);
+		}
+		const orderId = fos[0]!.orderId;
+		const number = input?.trackingInfo?.number ?? null;
+		if (number) {
+			const key = `${orderId}|${number}`;
+			this.#createAttempts.set(key, (this.#createAttempts.get(key) ?? 0) + 1);
+		}
+		if (fos.some((fo) => fo.orderId !== orderId)) return fail(["fulfillment"], "All fulfillment orders must belong to the same order.");
+		if (fos.some((fo) => fo.locationId !== fos[0]!.locationId)) return fail(["fulfillment"], "All fulfillment orders must be assigned to the same location.");
+		const closed = fos.find((fo) => fo.status !== "OPEN" && fo.status !== "IN_PROGRESS");
+		if (closed) return fail(["fulfillment"], `Fulfillment order ${numeric(closed.id)} has an unfulfillable status= ${closed.status.toLowerCase()}.`);
+
+		// Validate all, then apply: a rejected request changes nothing.
+		const take: Array<{ item: FulfillmentOrderLine; quantity: number }> = [];
+		groups.forEach((group, i) => {
+			const fo = fos[i]!;
+			const requested = group.fulfillmentOrderLineItems?.length
+				? group.fulfillmentOrderLineItems
+				: fo.lineItems.filter((item) => item.remainingQuantity > 0).map((item) => ({ id: item.id, quantity: item.remainingQuantity }));
+			for (const r of requested) {
+				const item = fo.lineItems.find((candidate) => candidate.id === r.id);
+				take.push({ item: item ?? { id: String(r.id), lineItemId: "", totalQuantity: 0, remainingQuantity: -1 }, quantity: Number(r.quantity) });
+			}
+		});
+		if (take.some((t) => t.item.remainingQuantity < 0)) return fail(["fulfillment"], "Invalid fulfillment order line item id requested.");
+		const asked = new Map<FulfillmentOrderLine, number>();
+		for (const t of take) asked.set(t.item, (asked.get(t.item) ?? 0) + t.quantity);
+		if ([...asked].some(([item, quantity]) => !Number.isInteger(quantity) || quantity <= 0 || quantity > item.remainingQuantity)) {
+			return fail(["fulfillment"], "Invalid fulfillment order line item quantity requested.");
+		}
+
+		const lines = new Map<string, number>();
+		for (const [item, quantity] of asked) {
+			item.remainingQuantity -= quantity;
+			lines.set(item.lineItemId, (lines.get(item.lineItemId) ?? 0) + quantity);
+		}
+		for (const fo of fos) fo.status = fo.lineItems.every((item) => item.remainingQuantity === 0) ? "CLOSED" : "IN_PROGRESS";
+		const tracking = input?.trackingInfo;
+		const fulfillment: Fulfillment = {
+			id: `gid://shopify/Fulfillment/${this.#nextId++}`,
+			orderId,
+			status: "SUCCESS",
+			createdAt: new Date().toISOString(),
+			trackingInfo: tracking && (tracking.company || tracking.number || tracking.url) ? [{ company: tracking.company ?? null, number: tracking.number ?? null, url: tracking.url ?? null }] : [],
+			lineItems: [...lines].map(([lineItemId, quantity]) => ({ lineItemId, quantity })),
+			events: [],
+		};
+		this.#fulfillments.set(fulfillment.id, fulfillment);
+		this.#orders.get(orderId)?.fulfillmentIds.push(fulfillment.id);
+		return { data: { fulfillmentCreate: { fulfillment: this.#fulfillmentView(fulfillment), userErrors: [] } } };
+	}
+
+	/** fulfillmentEventCreate(fulfillmentEvent: FulfillmentEventInput!). */
+	#fulfillmentEventCreate(variables: Record<string, unknown>): GraphqlResult {
+		const input = variables.fulfillmentEvent as { fulfillmentId?: string; status?: string; happenedAt?: string; message?: string } | undefined;
+		if (!input?.status || !EVENT_STATUSES.includes(input.status)) {
+			return {
+				errors: [
+					{
+						message: `Variable $fulfillmentEvent of type FulfillmentEventInput! was provided invalid value for status (Expected "${input?.status ?? "null"}" to be one of: ${EVENT_STATUSES.join(", ")})`,
+						extensions: { code: "INVALID_VARIABLE" },
+					},
+				],
+			};
+		}
+		const fulfillment = this.#fulfillments.get(String(input.fulfillmentId));
+		if (!fulfillment) return { data: { fulfillmentEventCreate: { fulfillmentEvent: null, userErrors: [{ field: ["fulfillmentEvent", "fulfillmentId"], message: "Fulfillment does not exist." }] } } };
+		const now = new Date().toISOString();
+		const event: FulfillmentEvent = { id: `gid://shopify/FulfillmentEvent/${this.#nextId++}`, status: input.status, happenedAt: input.happenedAt ?? now, message: input.message ?? null, createdAt: now };
+		fulfillment.events.push(event);
+		return { data: { fulfillmentEventCreate: { fulfillmentEvent: { id: event.id, status: event.status, happenedAt: event.happenedAt, message: event.message }, userErrors: [] } } };
+	}
+
+	/** Test and demo controls: seed variants and orders, read what was received. Faults are in sandbox/index.ts. */
 	async #control(request: Request, url: URL): Promise<Response> {
 		switch (`${request.method} ${url.pathname}`) {
 			case "POST /sandbox/variants": {
@@ -150,10 +373,34 @@ export class ShopifyAdminSandbox {
 				for (const sku of skus) if (!this.#variants.has(sku)) this.#variants.set(sku, { sku, inventoryItemId: `gid://shopify/InventoryItem/${this.#nextItem++}` });
 				return Response.json({ variants: skus.map((sku) => this.#variants.get(sku)) });
 			}
-			case "POST /sandbox/faults": {
-				const fault = (await request.json()) as Fault;
-				this.#faults.push({ ...fault, remaining: fault.remaining ?? 1 });
-				return Response.json({ faults: this.#faults });
+			case "POST /sandbox/orders": {
+				const body = (await request.json().catch(() => null)) as { orders?: unknown[] } | Record<string, unknown> | null;
+				const list = (body && Array.isArray((body as { orders?: unknown[] }).orders) ? (body as { orders: unknown[] }).orders : body ? [body] : []) as Array<Record<string, unknown>>;
+				if (list.length === 0 || list.some((o) => o === null || typeof o !== "object" || o.id === undefined)) {
+					return Response.json({ errors: "send a Shopify order (with id and line_items) or { orders: [...] }" }, { status: 400 });
+				}
+				const location = url.searchParams.get("location") ?? SHOP_LOCATION;
+				return Response.json({ orders: list.map((o) => this.#addOrder(o, location)) });
+			}
+			case "GET /sandbox/fulfillments": {
+				const filter = url.searchParams.get("order");
+				const orderId = filter ? (filter.startsWith("gid://") ? filter : `gid://shopify/Order/${filter}`) : null;
+				const fulfillments = [...this.#fulfillments.values()]
+					.filter((f) => !orderId || f.orderId === orderId)
+					.map((f) => ({
+						id: f.id,
+						orderId: f.orderId,
+						trackingInfo: f.trackingInfo,
+						lineItems: f.lineItems,
+						events: f.events.map((e) => ({ status: e.status, happenedAt: e.happenedAt })),
+						createAttempts: this.#createAttempts.get(`${f.orderId}|${f.trackingInfo[0]?.number ?? ""}`) ?? 1,
+					}));
+				const order = orderId ? this.#orders.get(orderId) : undefined;
+				const fulfillmentOrders = order?.fulfillmentOrderIds.map((id) => {
+					const fo = this.#fulfillmentOrders.get(id)!;
+					return { id: fo.id, status: fo.status, locationId: fo.locationId, lineItems: fo.lineItems.map((i) => ({ id: i.id, lineItemId: i.lineItemId, totalQuantity: i.totalQuantity, remainingQuantity: i.remainingQuantity })) };
+				});
+				return Response.json({ fulfillments, ...(fulfillmentOrders ? { fulfillmentOrders } : {}) });
 			}
 			case "GET /sandbox/calls": {
 				const after = Number(url.searchParams.get("after") ?? 0);

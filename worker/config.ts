@@ -43,6 +43,76 @@ const ConnectionConfig = z.object({
 	admin: ShopifyAdmin.optional(),
 });
 
+/** A 3PL account (ShipBob's Orders API). Its fulfilment centres are the routing locations. */
+const ThreePlConfig = z.object({
+	id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "lowercase letters, digits and dashes"),
+	kind: z.literal("shipbob"),
+	/** ShipBob's dated API version, e.g. 2026-07. */
+	apiVersion: z.string().regex(/^\d{4}-\d{2}$/),
+	/** The `shipbob_channel_id` header: the channel with write scopes that owns ordersync's orders. */
+	channelId: z.number().int().positive(),
+	/** Name of the Worker secret holding the Personal Access Token. */
+	tokenSecret: z.string().regex(/^[A-Z][A-Z0-9_]*$/),
+	/** Name of the Worker secret holding the webhook subscription's signing secret (whsec_…). */
+	webhookSecret: z.string().regex(/^[A-Z][A-Z0-9_]*$/),
+	/** Base URL override, for the local sandbox; production talks to https://api.shipbob.com. */
+	endpoint: z.url().optional(),
+});
+export type ThreePlConfig = z.infer<typeof ThreePlConfig>;
+
+/** Carrier tracking (EasyPost Trackers): ordersync registers each shipment's tracking number. */
+const TrackingConfig = z.object({
+	id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/),
+	kind: z.literal("easypost"),
+	apiKeySecret: z.string().regex(/^[A-Z][A-Z0-9_]*$/),
+	webhookSecret: z.string().regex(/^[A-Z][A-Z0-9_]*$/),
+	endpoint: z.url().optional(),
+});
+export type TrackingConfig = z.infer<typeof TrackingConfig>;
+
+/** A stocking location that ships orders, and how routing prefers it. */
+const FulfillmentLocation = z.object({
+	/** The location id used by the inventory feeds (e.g. "wh-east"). */
+	id: z.string().min(1),
+	/** Lower ranks are preferred when more than one location can ship an order. */
+	rank: z.number().int().default(100),
+	/** Ship-to countries (ISO 3166 alpha-2) this location serves; all when absent. */
+	countries: z.array(z.string().length(2)).optional(),
+	/** Ship-to regions (province/state codes) this location is closest to: preferred for them. */
+	regions: z.array(z.string().min(1)).default([]),
+	threePl: z.string(),
+	/** The 3PL's id for this fulfilment centre (ShipBob `location_id`). */
+	fulfillmentCenterId: z.number().int().positive(),
+});
+export type FulfillmentLocation = z.infer<typeof FulfillmentLocation>;
+
+const FulfillmentConfig = z.object({
+	/** Split an order across locations when no single location can ship all of it. */
+	allowSplit: z.boolean().default(true),
+	/** ShipBob ship option when the channel names none. */
+	defaultShippingMethod: z.string().default("Standard"),
+	locations: z.array(FulfillmentLocation).default([]),
+});
+export type FulfillmentConfig = z.infer<typeof FulfillmentConfig>;
+
+/** How outbound deliveries are retried and when they are given up to the dead-letter desk. */
+const DeliveryConfig = z.object({
+	maxAttempts: z.number().int().positive().default(10),
+	/** A delivery older than this is dead-lettered at its next failure. */
+	maxAgeMs: z.number().int().positive().default(24 * 3600_000),
+	/** Backoff: a random wait up to base × 2^attempts, capped (full jitter). */
+	baseBackoffMs: z.number().int().positive().default(1_000),
+	maxBackoffMs: z.number().int().positive().default(5 * 60_000),
+	timeoutMs: z.number().int().positive().default(10_000),
+	/** Requests in flight per destination across all objects (NetSuite accounts allow as few as 5). */
+	concurrency: z.record(z.string(), z.number().int().positive()).default({}),
+	defaultConcurrency: z.number().int().positive().default(8),
+	/** Consecutive failures that open a destination's circuit, and how long it stays open. */
+	circuitFailures: z.number().int().positive().default(5),
+	circuitCooldownMs: z.number().int().positive().default(30_000),
+});
+export type DeliveryConfig = z.infer<typeof DeliveryConfig>;
+
 const BundleComponent = z.object({ sku: z.string().min(1), quantity: z.number().int().positive() });
 
 const InventoryConfig = z
@@ -66,12 +136,23 @@ const ConfigSchema = z.object({
 	STOREFRONT_ORIGINS: z.array(z.url()).default([]),
 	INVENTORY: InventoryConfig.prefault({}),
 	OPS_TOKEN: z.string().min(16, "set OPS_TOKEN to a secret of at least 16 characters"),
+	THREEPLS: z.array(ThreePlConfig).default([]),
+	TRACKING: z.array(TrackingConfig).default([]),
+	FULFILLMENT: FulfillmentConfig.prefault({}),
+	DELIVERY: DeliveryConfig.prefault({}),
 });
 
 export type Connection = z.infer<typeof ConnectionConfig> & { signingKey: string; adminToken?: string };
 
+export type ThreePl = ThreePlConfig & { token: string; signingSecret: string };
+export type Tracking = TrackingConfig & { apiKey: string; signingSecret: string };
+
 export interface Config {
 	connections: Map<string, Connection>;
+	threePls: Map<string, ThreePl>;
+	tracking: Map<string, Tracking>;
+	fulfillment: FulfillmentConfig;
+	delivery: DeliveryConfig;
 	inventory: InventoryConfig;
 	storefrontOrigins: Set<string>;
 	opsToken: string;
@@ -110,7 +191,39 @@ export function loadConfig(env: Env): Config {
 		}
 		connections.set(connection.id, { ...connection, signingKey, adminToken });
 	}
+	const secret = (field: string, name: string): string => {
+		const value = env[name];
+		if (typeof value !== "string" || value.length === 0) {
+			throw new ConfigError(`invalid configuration: ${field}: secret ${name} is not set (put it in .dev.vars locally, or run \`wrangler secret put ${name}\`)`);
+		}
+		return value;
+	};
+	const threePls = new Map<string, ThreePl>();
+	for (const [index, account] of parsed.data.THREEPLS.entries()) {
+		threePls.set(account.id, {
+			...account,
+			token: secret(`THREEPLS[${index}].tokenSecret`, account.tokenSecret),
+			signingSecret: secret(`THREEPLS[${index}].webhookSecret`, account.webhookSecret),
+		});
+	}
+	const tracking = new Map<string, Tracking>();
+	for (const [index, account] of parsed.data.TRACKING.entries()) {
+		tracking.set(account.id, {
+			...account,
+			apiKey: secret(`TRACKING[${index}].apiKeySecret`, account.apiKeySecret),
+			signingSecret: secret(`TRACKING[${index}].webhookSecret`, account.webhookSecret),
+		});
+	}
+	for (const [index, location] of parsed.data.FULFILLMENT.locations.entries()) {
+		if (!threePls.has(location.threePl)) {
+			throw new ConfigError(`invalid configuration: FULFILLMENT.locations[${index}].threePl: no 3PL "${location.threePl}" in THREEPLS`);
+		}
+	}
 	const config: Config = {
+		threePls,
+		tracking,
+		fulfillment: parsed.data.FULFILLMENT,
+		delivery: parsed.data.DELIVERY,
 		connections,
 		inventory: parsed.data.INVENTORY,
 		storefrontOrigins: new Set(parsed.data.STOREFRONT_ORIGINS),

@@ -1,17 +1,21 @@
 import type { FlowMonitor } from "../durable-objects/flow-monitor";
+import type { DeliveryGate } from "../durable-objects/delivery-gate";
 import type { OrderFlow } from "../durable-objects/order-flow";
+import type { Parcel } from "../durable-objects/parcel";
 import type { SkuLedger } from "../durable-objects/sku-ledger";
 
 declare global {
 	namespace Cloudflare {
 		interface GlobalProps {
 			mainModule: typeof import("./index");
-			durableNamespaces: "OrderFlow" | "SkuLedger" | "FlowMonitor";
+			durableNamespaces: "OrderFlow" | "SkuLedger" | "FlowMonitor" | "DeliveryGate" | "Parcel";
 		}
 		interface Env {
 			ORDER_FLOW: DurableObjectNamespace<OrderFlow>;
 			SKU_LEDGER: DurableObjectNamespace<SkuLedger>;
 			FLOW_MONITOR: DurableObjectNamespace<FlowMonitor>;
+			DELIVERY_GATE: DurableObjectNamespace<DeliveryGate>;
+			PARCEL: DurableObjectNamespace<Parcel>;
 			/** Plain vars from wrangler.toml, validated by `loadConfig`. */
 			CONNECTIONS: unknown;
 			STOREFRONT_ORIGINS: unknown;

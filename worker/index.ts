@@ -1,7 +1,9 @@
 import type { Env } from "./env";
 import { router } from "./router";
 
+export { DeliveryGate } from "../durable-objects/delivery-gate";
 export { FlowMonitor } from "../durable-objects/flow-monitor";
+export { Parcel } from "../durable-objects/parcel";
 export { OrderFlow } from "../durable-objects/order-flow";
 export { SkuLedger } from "../durable-objects/sku-ledger";
 

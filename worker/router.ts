@@ -3,7 +3,8 @@ import { ConfigError, loadConfig } from "./config";
 import type { Env } from "./env";
 import { failure, hasBearer } from "./http";
 import { getAvailability, postAdjustment, postDeltas, postReturns, postSnapshot } from "./routes/inventory";
-import { getException, getOrder, getSku, listExceptions, listFlows, replayException } from "./routes/ops";
+import { receiveEasyPostWebhook, receiveShipBobWebhook } from "./routes/fulfillment-webhooks";
+import { cancelException, getException, getOrder, getSku, listDestinations, listExceptions, listFlows, replayException, replayMany } from "./routes/ops";
 import { receiveShopifyWebhook } from "./routes/webhooks";
 
 type Args = [Env, ExecutionContext];
@@ -47,6 +48,8 @@ export const router = Router<IRequest, Args>({ catch: toErrorResponse });
 
 router
 	.post("/webhooks/shopify/:connection", receiveShopifyWebhook)
+	.post("/webhooks/shipbob/:threePl", receiveShipBobWebhook)
+	.post("/webhooks/easypost/:account", receiveEasyPostWebhook)
 	.post("/v1/inventory/snapshots", requireOps, postSnapshot)
 	.post("/v1/inventory/deltas", requireOps, postDeltas)
 	.post("/v1/inventory/returns", requireOps, postReturns)
@@ -56,8 +59,11 @@ router
 	.get("/ops/skus/:sku", requireOps, getSku)
 	.post("/ops/skus/:sku/adjustments", requireOps, postAdjustment)
 	.get("/ops/exceptions", requireOps, listExceptions)
+	.post("/ops/exceptions/replay", requireOps, replayMany)
 	.get("/ops/exceptions/:id", requireOps, getException)
 	.post("/ops/exceptions/:id/replay", requireOps, replayException)
+	.post("/ops/exceptions/:id/cancel", requireOps, cancelException)
+	.get("/ops/destinations", requireOps, listDestinations)
 	.get("/ops/flows", requireOps, listFlows)
 	.get("/health", (_, env) => {
 		const config = loadConfig(env); // a bad config answers 500 naming the field

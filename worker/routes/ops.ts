@@ -1,7 +1,10 @@
 import type { IRequest } from "itty-router";
+import { z } from "zod";
 import { flowMonitor } from "../../durable-objects/flow-monitor";
+import { gateLimits } from "../../durable-objects/outbox";
+import { loadConfig } from "../config";
 import type { Env } from "../env";
-import { failure, json } from "../http";
+import { failure, json, readJson } from "../http";
 import { deliverInbound, type ReceivedEvent } from "../inbound";
 import type { Channel } from "../model/order";
 
@@ -29,10 +32,65 @@ export async function listExceptions(request: IRequest, env: Env): Promise<Respo
 	return json({ items: await flowMonitor(env).exceptions(status) });
 }
 
-/** GET /ops/exceptions/:id — one exception with its raw body. */
+/** A dead letter's exception id names its order and delivery: `delivery:<order key>:<delivery id>`. */
+function deliveryOf(item: { id: string; orderKey: string | null }): { orderKey: string; deliveryId: string } | null {
+	if (!item.id.startsWith("delivery:") || !item.orderKey) return null;
+	return { orderKey: item.orderKey, deliveryId: item.id.slice(`delivery:${item.orderKey}:`.length) };
+}
+
+/** GET /ops/exceptions/:id — one exception with its raw body, or its delivery and full attempt history. */
 export async function getException(request: IRequest, env: Env): Promise<Response> {
 	const item = await flowMonitor(env).exception(decodeURIComponent(request.params.id ?? ""));
-	return item ? json(item) : failure(404, "unknown_exception", "no such exception");
+	if (!item) return failure(404, "unknown_exception", "no such exception");
+	const ref = deliveryOf(item);
+	const delivery = ref ? await env.ORDER_FLOW.getByName(ref.orderKey).delivery(ref.deliveryId) : null;
+	return json(delivery ? { ...item, delivery } : item);
+}
+
+const RetryBody = z.object({ payload: z.record(z.string(), z.unknown()).optional() }).strict();
+
+/** Re-sends a dead letter (optionally with an edited payload); its exception clears when it is delivered. */
+async function retryDeadLetter(env: Env, item: { id: string; orderKey: string | null }, payload?: unknown): Promise<Response> {
+	const ref = deliveryOf(item)!;
+	const result = await env.ORDER_FLOW.getByName(ref.orderKey).retryDelivery(ref.deliveryId, payload);
+	if (!result.ok) return failure(result.code === "unknown_delivery" ? 404 : 409, result.code, result.message);
+	await flowMonitor(env).noteAttempt(item.id, `retried by an operator${payload === undefined ? "" : " with an edited payload"}`);
+	return json({ status: "retrying", order: ref.orderKey, delivery: ref.deliveryId }, 202);
+}
+
+/** POST /ops/exceptions/:id/cancel — give up on a dead letter for good. */
+export async function cancelException(request: IRequest, env: Env): Promise<Response> {
+	const item = await flowMonitor(env).exception(decodeURIComponent(request.params.id ?? ""));
+	if (!item) return failure(404, "unknown_exception", "no such exception");
+	const ref = deliveryOf(item);
+	if (!ref) return failure(409, "not_cancellable", "only dead-lettered deliveries can be cancelled");
+	const result = await env.ORDER_FLOW.getByName(ref.orderKey).cancelDelivery(ref.deliveryId, "operator");
+	if (!result.ok) return failure(result.code === "unknown_delivery" ? 404 : 409, result.code, result.message);
+	return json({ status: "cancelled", order: ref.orderKey, delivery: ref.deliveryId });
+}
+
+const BulkReplay = z.object({
+	ids: z.array(z.string().min(1)).min(1).max(500).optional(),
+	/** Or every open exception of this kind (and, optionally, whose reason or order contains `text`). */
+	kind: z.string().optional(),
+	text: z.string().optional(),
+}).refine((b) => b.ids !== undefined || b.kind !== undefined, "give ids, or a kind to replay every open exception of");
+
+/** POST /ops/exceptions/replay — replay or retry many at once; reports each one's outcome. */
+export async function replayMany(request: IRequest, env: Env): Promise<Response> {
+	const body = await readJson(request, BulkReplay);
+	if ("response" in body) return body.response;
+	const { ids, kind, text } = body.data;
+	const targets = ids ?? (await flowMonitor(env).exceptions("open", 1000))
+		.filter((e) => e.kind === kind && (!text || e.reason.includes(text) || (e.orderKey ?? "").includes(text)))
+		.map((e) => e.id);
+	const results = [];
+	for (const id of targets) {
+		const response = await replayOne(env, id);
+		const answer = (await response.json()) as Record<string, unknown>;
+		results.push({ id, ok: response.status < 300, status: response.status, ...answer });
+	}
+	return json({ total: results.length, succeeded: results.filter((r) => r.ok).length, results });
 }
 
 /**
@@ -41,10 +99,31 @@ export async function getException(request: IRequest, env: Env): Promise<Respons
  */
 export async function replayException(request: IRequest, env: Env): Promise<Response> {
 	const id = decodeURIComponent(request.params.id ?? "");
+	let payload: unknown;
+	if (request.headers.get("Content-Length") !== "0" && request.body) {
+		const text = await request.text();
+		if (text.trim() !== "") {
+			let parsed: unknown;
+			try {
+				parsed = JSON.parse(text);
+			} catch {
+				return failure(400, "invalid_json", "body is not JSON");
+			}
+			const body = RetryBody.safeParse(parsed);
+			if (!body.success) return failure(400, "invalid_request", body.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; "));
+			payload = body.data.payload;
+		}
+	}
+	return replayOne(env, id, payload);
+}
+
+/** Replay a quarantined webhook, or retry a dead-lettered delivery. */
+async function replayOne(env: Env, id: string, payload?: unknown): Promise<Response> {
 	const item = await flowMonitor(env).exception(id);
 	if (!item) return failure(404, "unknown_exception", "no such exception");
+	if (deliveryOf(item)) return retryDeadLetter(env, item, payload);
 	if (item.kind !== "quarantine" || item.rawBody === null || !item.connection || !item.eventId) {
-		return failure(409, "not_replayable", "only quarantined webhooks can be replayed");
+		return failure(409, "not_replayable", "only quarantined webhooks and dead-lettered deliveries can be replayed");
 	}
 	const event: ReceivedEvent = {
 		eventId: item.eventId,
@@ -74,4 +153,18 @@ export async function listFlows(request: IRequest, env: Env): Promise<Response> 
 		return failure(400, "invalid_request", "after and limit must be non-negative integers");
 	}
 	return json(await flowMonitor(env).flows(after, limit));
+}
+
+/** GET /ops/destinations — each outbound destination's in-flight requests, limit and circuit. */
+export async function listDestinations(_: IRequest, env: Env): Promise<Response> {
+	const config = loadConfig(env);
+	const names = [
+		...[...config.threePls.keys()].map((id) => `3pl:${id}`),
+		...[...config.connections.values()].filter((c) => c.admin).map((c) => `channel:${c.id}`),
+		...[...config.tracking.keys()].map((id) => `tracking:${id}`),
+	];
+	const items = await Promise.all(
+		names.map(async (name) => ({ destination: name, ...(await env.DELIVERY_GATE.getByName(name).status(gateLimits(config.delivery, name))) })),
+	);
+	return json({ items });
 }

@@ -1,9 +1,7 @@
 import type { ShopifyAdmin } from "../../config";
+import { type CallResult, DEFAULT_TIMEOUT_MS, retryAfterMs } from "../call";
 
-/** What a call to a channel came to: done, or why not and whether trying again can help. */
-export type CallResult<T> =
-	| { ok: true; value: T }
-	| { ok: false; retryable: boolean; error: string; retryAfterMs?: number };
+export type { CallResult };
 
 type ThrottleStatus = { maximumAvailable: number; currentlyAvailable: number; restoreRate: number };
 type GraphqlBody<T> = {
@@ -12,13 +10,17 @@ type GraphqlBody<T> = {
 	extensions?: { cost?: { requestedQueryCost?: number; throttleStatus?: ThrottleStatus } };
 };
 
-const TIMEOUT_MS = 10_000;
-
 /**
  * One Admin GraphQL call. Shopify limits by calculated query cost: a throttled call answers 200
  * with a THROTTLED error and the bucket's state, from which the wait until it refills is known.
  */
-async function graphql<T>(admin: ShopifyAdmin, token: string, query: string, variables: Record<string, unknown>): Promise<CallResult<T>> {
+export async function graphql<T>(
+	admin: ShopifyAdmin,
+	token: string,
+	query: string,
+	variables: Record<string, unknown>,
+	timeoutMs = DEFAULT_TIMEOUT_MS,
+): Promise<CallResult<T>> {
 	const url = `${admin.endpoint ?? `https://${admin.shop}`}/admin/api/${admin.apiVersion}/graphql.json`;
 	let response: Response;
 	try {
@@ -26,13 +28,13 @@ async function graphql<T>(admin: ShopifyAdmin, token: string, query: string, var
 			method: "POST",
 			headers: { "Content-Type": "application/json", "X-Shopify-Access-Token": token },
 			body: JSON.stringify({ query, variables }),
-			signal: AbortSignal.timeout(TIMEOUT_MS),
+			signal: AbortSignal.timeout(timeoutMs),
 		});
 	} catch (error) {
 		return { ok: false, retryable: true, error: `network: ${(error as Error).message}` };
 	}
 	if (response.status === 429) {
-		return { ok: false, retryable: true, error: "429 Too Many Requests", retryAfterMs: retryAfter(response.headers.get("Retry-After")) };
+		return { ok: false, retryable: true, error: "429 Too Many Requests", retryAfterMs: retryAfterMs(response.headers.get("Retry-After")) };
 	}
 	if (response.status >= 500) return { ok: false, retryable: true, error: `${response.status} from Shopify` };
 	const text = await response.text();
@@ -58,14 +60,6 @@ async function graphql<T>(admin: ShopifyAdmin, token: string, query: string, var
 		return { ok: false, retryable: false, error: errors.map((e) => e.message).join("; ") || "no data" };
 	}
 	return { ok: true, value: body.data };
-}
-
-function retryAfter(header: string | null): number | undefined {
-	if (!header) return undefined;
-	const seconds = Number(header);
-	if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-	const at = Date.parse(header);
-	return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
 }
 
 const VARIANT_BY_SKU = `query VariantBySku($query: String!) {

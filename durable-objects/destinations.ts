@@ -1,0 +1,77 @@
+import { z } from "zod";
+import type { CallResult } from "../worker/connectors/call";
+import { createTracker } from "../worker/connectors/easypost/client";
+import { cancelShipBobOrder, createShipBobOrder } from "../worker/connectors/shipbob/client";
+import { createFulfillment, recordTrackingEvent } from "../worker/connectors/shopify/fulfillment";
+import { loadConfig } from "../worker/config";
+import type { Env } from "../worker/env";
+import { ChannelFulfillment, ThreePlOrder, TrackingStatus } from "../worker/model/fulfillment";
+
+/** Payload of each outbound delivery kind; the schema also checks an operator's edited payload. */
+export const DeliveryPayloads = {
+	/** Create the order at the 3PL (ShipBob POST /order); `referenceId` is its idempotency key. */
+	"3pl.order": ThreePlOrder,
+	/** Cancel it there (the channel cancelled the order before it shipped). */
+	"3pl.cancel": z.object({ referenceId: z.string().min(1) }),
+	/** Record one shipment on the origin channel (Shopify fulfillmentCreate), with tracking. */
+	"channel.fulfillment": ChannelFulfillment,
+	/** Relay a carrier status to the channel (Shopify fulfillmentEventCreate). */
+	"channel.tracking": z.object({ channelOrderId: z.string(), trackingNumber: z.string(), status: TrackingStatus, happenedAt: z.string(), message: z.string().optional() }),
+	/** Register the tracking number with the carrier-tracking service (EasyPost POST /trackers). */
+	"tracking.register": z.object({ trackingCode: z.string().min(1), carrier: z.string() }),
+	/** Tell the parcel's object which order it belongs to, so carrier events find the order. */
+	"parcel.link": z.object({ trackingCode: z.string().min(1), carrier: z.string(), orderKey: z.string(), shipmentId: z.string() }),
+} as const;
+export type DeliveryKind = keyof typeof DeliveryPayloads;
+
+/** Fields an edited payload must keep, because the destination dedupes on them. */
+export const IDENTITY_FIELDS: Partial<Record<DeliveryKind, string[]>> = {
+	"3pl.order": ["referenceId"],
+	"channel.fulfillment": ["shipmentId", "channelOrderId"],
+	"3pl.cancel": ["referenceId"],
+};
+
+/** Destination names: each is one gate (concurrency limit and circuit) shared by every object. */
+export const destination = {
+	threePl: (id: string) => `3pl:${id}`,
+	channel: (connection: string) => `channel:${connection}`,
+	tracking: (id: string) => `tracking:${id}`,
+	internal: "internal:parcel",
+};
+
+/** Sends one delivery with the real connector for its destination. */
+export async function send(env: Env, kind: string, target: string, payload: unknown, timeoutMs: number): Promise<CallResult<unknown>> {
+	const config = loadConfig(env);
+	const [, id = ""] = target.split(":");
+	const options = { timeoutMs };
+	switch (kind as DeliveryKind) {
+		case "3pl.order":
+		case "3pl.cancel": {
+			const account = config.threePls.get(id);
+			if (!account) return { ok: false, retryable: false, error: `no 3PL ${id} in THREEPLS` };
+			return kind === "3pl.order"
+				? createShipBobOrder(account, ThreePlOrder.parse(payload), options)
+				: cancelShipBobOrder(account, DeliveryPayloads["3pl.cancel"].parse(payload).referenceId, options);
+		}
+		case "channel.fulfillment":
+		case "channel.tracking": {
+			const connection = config.connections.get(id);
+			if (!connection?.admin || !connection.adminToken) return { ok: false, retryable: false, error: `connection ${id} has no Admin API access` };
+			return kind === "channel.fulfillment"
+				? createFulfillment(connection.admin, connection.adminToken, ChannelFulfillment.parse(payload), options)
+				: recordTrackingEvent(connection.admin, connection.adminToken, DeliveryPayloads["channel.tracking"].parse(payload), options);
+		}
+		case "tracking.register": {
+			const account = config.tracking.get(id);
+			if (!account) return { ok: false, retryable: false, error: `no tracking account ${id} in TRACKING` };
+			return createTracker(account, DeliveryPayloads["tracking.register"].parse(payload), options);
+		}
+		case "parcel.link": {
+			const link = DeliveryPayloads["parcel.link"].parse(payload);
+			await env.PARCEL.getByName(link.trackingCode).link(link);
+			return { ok: true, value: null };
+		}
+		default:
+			return { ok: false, retryable: false, error: `unknown delivery kind ${kind}` };
+	}
+}
