@@ -34,6 +34,18 @@ export default defineConfig({
 					SHOPIFY_OUTLET_SECRET: "test-outlet-secret",
 					SHOPIFY_DEMO_ADMIN_TOKEN: "shpat_sandbox_test_token",
 					OPS_TOKEN: "test-ops-token-0123456789",
+					// Retries on a test's time scale: same rules as wrangler.toml, milliseconds instead of seconds.
+					DELIVERY: {
+						maxAttempts: 8,
+						maxAgeMs: 60_000,
+						baseBackoffMs: 20,
+						maxBackoffMs: 400,
+						timeoutMs: 800,
+						circuitFailures: 5,
+						circuitCooldownMs: 300,
+						defaultConcurrency: 8,
+						concurrency: { "3pl:shipbob": 5 },
+					},
 					SHIPBOB_TOKEN: "shipbob_pat_test",
 					SHIPBOB_WEBHOOK_SECRET: "whsec_b3JkZXJzeW5jIHRlc3Qgc2hpcGJvYiBrZXkgMDAwMDE=",
 					EASYPOST_API_KEY: "EZTK_test",

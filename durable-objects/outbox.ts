@@ -228,7 +228,8 @@ export class Outbox {
 			);
 			const events = this.hooks.delivered(toDelivery({ ...row, status: "delivered", result: JSON.stringify(result.value ?? null) }), result.value);
 			this.hooks.note([{ type: "delivered", detail: `${row.kind} → ${row.destination}${row.attempts > 0 ? ` (attempt ${row.attempts + 1})` : ""}` }, ...events]);
-			if (row.attempts > 0 || row.status !== "pending") {
+			// Any earlier failure may have raised an exception (retried ones start again at 0 attempts).
+			if (row.history !== "[]") {
 				await flowMonitor(this.env).resolve(this.exceptionId(row.id), `delivered on attempt ${row.attempts + 1}`).catch(() => {});
 			}
 			return "delivered";

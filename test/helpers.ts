@@ -82,3 +82,32 @@ export async function eventually<T>(read: () => Promise<T>, check: (value: T) =>
 export function settled(view: OrderView | null): boolean {
 	return view !== null && view.status !== "received" && view.lines.every((line) => !line.pending);
 }
+
+export const SANDBOX = "http://127.0.0.1:8789";
+
+/** A call to the sandbox of peer services (outbound fetch in tests is routed to it). */
+export async function sandbox<T = unknown>(path: string, init: RequestInit & { json?: unknown } = {}): Promise<T> {
+	const response = await fetch(`${SANDBOX}${path}`, {
+		...init,
+		method: init.method ?? (init.json === undefined ? "GET" : "POST"),
+		body: init.json === undefined ? init.body : JSON.stringify(init.json),
+	});
+	if (!response.ok) throw new Error(`sandbox ${path}: ${response.status} ${await response.text()}`);
+	return (await response.json()) as T;
+}
+
+type Callback = { key: string; path: string; headers: Record<string, string>; body: string };
+
+/**
+ * Delivers the sandbox's queued callbacks (3PL ship notices, carrier events) whose key contains
+ * `match` to the worker, as the vendors would; returns each answer's status.
+ */
+export async function deliverCallbacks(match: string): Promise<number[]> {
+	const { callbacks } = await sandbox<{ callbacks: Callback[] }>("/sandbox/callbacks/drain", { json: { match } });
+	const statuses: number[] = [];
+	for (const callback of callbacks) {
+		const response = await call(callback.path, { method: "POST", headers: callback.headers, body: callback.body });
+		statuses.push(response.status);
+	}
+	return statuses;
+}
