@@ -13,7 +13,7 @@ export const SANDBOX_PORT = base + 4;
 export const FLOOR_DIRECT_PORT = base + 11;
 export const APP_DIRECT_PORT = base + 12;
 export const PROBE_DIRECT_PORT = base + 13;
-/** The sandbox Shopify Admin peer (sandbox/index.ts): where pushes land. */
+/** The sandbox peers (sandbox/index.ts: Shopify Admin, ShipBob, EasyPost): where pushes and deliveries land. */
 export const SANDBOX_DIRECT_PORT = base + 14;
 
 export const CONNECTION = "shopify-demo";
@@ -25,6 +25,16 @@ export const OPS_TOKEN = "bench-ops-token-0123456789abcdef";
  * gets ADMIN_TOKEN, which is also the sandbox shop's SANDBOX_SHOPIFY_TOKEN.
  */
 export const ADMIN_TOKEN = "shpat_bench_sandbox_admin_token";
+/**
+ * The 3PL (every THREEPLS account's `tokenSecret` / `webhookSecret`) and carrier-tracking (every
+ * TRACKING account's `apiKeySecret` / `webhookSecret`) secrets, shared with the sandbox's
+ * SANDBOX_SHIPBOB_* and SANDBOX_EASYPOST_* bindings. ShipBob's is a Standard Webhooks key:
+ * `whsec_` + base64.
+ */
+export const SHIPBOB_TOKEN = "shipbob_pat_bench_sandbox";
+export const SHIPBOB_WEBHOOK_SECRET = `whsec_${Buffer.from("ordersync bench shipbob signing key").toString("base64")}`;
+export const EASYPOST_API_KEY = "EZTK_bench_sandbox";
+export const EASYPOST_WEBHOOK_SECRET = "easypost_bench_webhook_secret";
 
 /** The bundle `wrangler deploy --dry-run --outdir bench/.build` writes (wrangler.toml `main` is worker/index.ts). */
 export const BUILD_DIR = "bench/.build";

@@ -56,6 +56,13 @@ const HOT_SKU = "HOT-0001";
 const SETTLE_TIMEOUT_MS = 45_000;
 const WEBHOOK_PATH = `/webhooks/shopify/${CONNECTION}`;
 const SANDBOX_LIMITS = process.env.BENCH_SANDBOX_LIMITS ?? "off";
+/** (6) the fulfilment loop: orders (and then ship notices) per second, for how long. */
+const LOOP_RATE = Number(process.env.BENCH_LOOP_RATE ?? 50);
+const LOOP_SECONDS = Number(process.env.BENCH_LOOP_SECONDS ?? 10);
+const LOOP_WAIT_MS = 30_000;
+/** (6)'s order ids (no other phase uses ids starting with 77) and the match that selects their 3PL references. */
+const LOOP_FIRST_ID = 77_000_000;
+const LOOP_MATCH = `${CONNECTION}:77`;
 
 const GOALS = {
 	webhookRatio: 0.3,
@@ -64,6 +71,8 @@ const GOALS = {
 	avail1P99: 10,
 	avail50P99: 30,
 	propagationP99: 1000,
+	placedToThreePlP99: 1000,
+	shipNoticeToChannelP99: 1000,
 };
 
 const t0Run = performance.now();
@@ -71,6 +80,18 @@ const log = (...args) => console.error(`[bench ${((performance.now() - t0Run) / 
 const r1 = (x) => (x === null || x === undefined ? null : Math.round(x * 10) / 10);
 const r2 = (x) => (x === null || x === undefined ? null : Math.round(x * 100) / 100);
 const n0 = (x) => (x === null || x === undefined ? "n/a" : Math.round(x).toLocaleString("en-US"));
+
+/**
+ * Where the bench stocks its SKUs: a fulfilment location of wrangler.toml's [vars.FULFILLMENT] that
+ * ships to every address the bench's orders use (US and CA), lowest rank first, so every fully
+ * reserved order is routed to its 3PL as in production; "wh-bench" (unroutable) if there is none.
+ * Set in main() from the server's config.
+ */
+let stockLocation = "wh-bench";
+function pickStockLocation(config) {
+	const ships = (l) => !l.countries || ["US", "CA"].every((c) => l.countries.includes(c));
+	return [...(config.fulfillmentLocations ?? [])].filter(ships).sort((a, b) => a.rank - b.rank)[0]?.id ?? "wh-bench";
+}
 
 const skuName = (i) => `SKU-${String(i).padStart(4, "0")}`;
 const propSkuName = (i) => `PROP-${String(i).padStart(4, "0")}`;
@@ -209,7 +230,7 @@ async function measureFloor(server, groups) {
 }
 
 async function stockCatalog(base) {
-	const items = Array.from({ length: SKU_COUNT }, (_, i) => ({ sku: skuName(i), location: "wh-bench", onHand: 1_000_000 }));
+	const items = Array.from({ length: SKU_COUNT }, (_, i) => ({ sku: skuName(i), location: stockLocation, onHand: 1_000_000 }));
 	const t = performance.now();
 	const out = await http(base, "/v1/inventory/snapshots", { method: "POST", ops: true, body: { source: "bench", asOf: new Date().toISOString(), items } });
 	if (out.applied !== SKU_COUNT) throw new Error(`snapshot applied ${out.applied} of ${SKU_COUNT}`);
@@ -531,7 +552,7 @@ async function measurePropagation(server, groups, sb, rateHint) {
 	await http(base, "/v1/inventory/snapshots", {
 		method: "POST",
 		ops: true,
-		body: { source: "bench-prop", asOf: new Date().toISOString(), items: skus.map((sku) => ({ sku, location: "wh-bench", onHand: 1_000_000 })) },
+		body: { source: "bench-prop", asOf: new Date().toISOString(), items: skus.map((sku) => ({ sku, location: stockLocation, onHand: 1_000_000 })) },
 	});
 	const stocked = await channelsConverge(server, skus);
 	if (stocked.mismatched) throw new Error(`(5) the shop never showed the stocked ${PROPAGATION_SKUS} SKUs: ${JSON.stringify(stocked)}`);
@@ -556,7 +577,7 @@ async function measurePropagation(server, groups, sb, rateHint) {
 			const out = await http(base, "/v1/inventory/snapshots", {
 				method: "POST",
 				ops: true,
-				body: { source: "bench-recount", asOf, items: picked.map((sku) => ({ sku, location: "wh-bench", onHand: 2_000_000 + round * 1_000 })) },
+				body: { source: "bench-recount", asOf, items: picked.map((sku) => ({ sku, location: stockLocation, onHand: 2_000_000 + round * 1_000 })) },
 			});
 			snapshots.set(asOf, { sentAt, respondedAt: wallNow(), skus: picked, applied: out.applied });
 		}
@@ -663,7 +684,7 @@ async function measureHotSku(server, groups, oneLineRateHint, sb) {
 	await http(base, "/v1/inventory/snapshots", {
 		method: "POST",
 		ops: true,
-		body: { source: "bench", asOf: new Date().toISOString(), items: [{ sku: HOT_SKU, location: "wh-bench", onHand: stock }] },
+		body: { source: "bench", asOf: new Date().toISOString(), items: [{ sku: HOT_SKU, location: stockLocation, onHand: stock }] },
 	});
 	// `amount` caps what is sent; the margin keeps connections that pre-build a request off the end of the pool.
 	const pool = await signedOrders(orders + CONNECTIONS * 4, 50_000_000, () => [{ sku: HOT_SKU, quantity: 1, price: "30.00" }]);
@@ -939,6 +960,164 @@ async function measureBundles(server, groups, sb) {
 	return result;
 }
 
+// ---------------------------------------------------------------- (6) fulfilment loop
+
+/**
+ * Sends `items` at a steady `rate` (one every 1000/rate ms, not waiting for answers), each with
+ * `sendOne(item)`, which resolves to what it recorded. Returns those results and the rate at which
+ * requests actually left (first to last send).
+ */
+async function steady(items, rate, sendOne) {
+	const interval = 1000 / rate;
+	const t0 = performance.now();
+	const pending = [];
+	for (let i = 0; i < items.length; i++) {
+		const wait = t0 + i * interval - performance.now();
+		if (wait > 0.5) await sleep(wait);
+		pending.push(sendOne(items[i]));
+	}
+	const results = await Promise.all(pending);
+	const sent = results.map((r) => r.sentAt);
+	const spanS = (Math.max(...sent) - Math.min(...sent)) / 1000;
+	return { results, sentPerSecond: spanS > 0 ? (items.length - 1) / spanS : null, seconds: spanS };
+}
+
+/** POST with the given headers and raw body; `sentAt` is the wall clock (ms) just before the request is handed to fetch. */
+async function timedPost(url, headers, body) {
+	const sentAt = Date.now();
+	const t = performance.now();
+	try {
+		const response = await fetch(url, { method: "POST", headers, body });
+		const text = await response.text();
+		return { sentAt, ackMs: performance.now() - t, status: response.status, text };
+	} catch (error) {
+		return { sentAt, ackMs: performance.now() - t, status: 0, text: String(error) };
+	}
+}
+
+/** Polls `read()` (every 200 ms, up to `timeoutMs`) until it returns at least `want` items; returns the last read. */
+async function waitFor(read, want, timeoutMs) {
+	const t = performance.now();
+	let items = [];
+	for (;;) {
+		items = await read();
+		if (items.length >= want || performance.now() - t > timeoutMs) break;
+		await sleep(200);
+	}
+	return { items, waitedMs: Math.round(performance.now() - t) };
+}
+
+/** Order id of `shopify-demo:<id>/<location>` (a 3PL reference id) or `gid://shopify/Order/<id>`. */
+const orderIdOf = (reference) => Number(/(\d+)(?:\/[^/]*)?$/.exec(reference)?.[1]);
+
+/**
+ * (6) The fulfilment loop with healthy destinations, at a moderate steady rate:
+ *   (6a) order webhook sent (bench clock) → its 3PL order received by the ShipBob sandbox
+ *        (`createdAt`, stamped by the sandbox on arrival, in GET /sandbox/shipbob/orders);
+ *   (6b) ShipBob's signed order.shipped callback sent to the app (bench clock) → the fulfilment
+ *        received by the Shopify sandbox (`receivedAt`, stamped by fulfillmentCreate, in
+ *        GET /sandbox/fulfillments).
+ * Both are wall clocks of this machine (ms). Every order of the phase is first registered with the
+ * shop (POST /sandbox/orders, the same order JSON as the webhook), so its fulfilment is accepted.
+ */
+async function measureFulfilment(server, groups) {
+	const base = server.info.appUrl;
+	const shop = server.info.sandboxUrl;
+	const fds = objectBudget(server.info.appPids[0]);
+	// Each order makes an OrderFlow and, once shipped, a Parcel.
+	const count = Math.min(Math.round(LOOP_RATE * LOOP_SECONDS), Math.floor(fds.budget / 2));
+	log(`(6) fulfilment loop: ${n0(count)} orders (2–3 lines) at ${LOOP_RATE}/s → ShipBob sandbox; then their ship notices at ${LOOP_RATE}/s → Shopify sandbox (stock at ${stockLocation})`);
+	if (count < 10) throw new Error(`(6) only ${count} new objects fit under workerd's open-file limit (${fds.limit}); raise \`ulimit -n\``);
+	const pool = await signedOrders(count, LOOP_FIRST_ID, randomLines);
+	for (let i = 0; i < pool.length; i += 100) {
+		const orders = pool.slice(i, i + 100).map((p) => JSON.parse(p.body.toString("utf8")));
+		const out = await http(shop, "/sandbox/orders", { method: "POST", body: { orders } });
+		if (out.orders?.length !== orders.length || out.orders.some((o) => !o.fulfillmentOrders?.length)) throw new Error(`(6) registering orders with the sandbox shop failed: ${JSON.stringify(out).slice(0, 300)}`);
+	}
+	const drained = await quiesce(server.info.appPids, { maxMs: 15_000 });
+	const before = await http(shop, `/sandbox/shipbob/orders?match=${encodeURIComponent(LOOP_MATCH)}`);
+	if (before.orders.length) throw new Error(`(6) the ShipBob sandbox already holds ${before.orders.length} orders matching ${LOOP_MATCH}`);
+
+	// (6a) orders → ShipBob.
+	let cpu = cpuWindow(groups, { threadsOf: server.info.appPids });
+	const placed = await steady(pool, LOOP_RATE, async (p) => ({ id: p.id, ...(await timedPost(`${base}${WEBHOOK_PATH}`, p.headers, p.body)) }));
+	const acked = placed.results.filter((r) => r.status === 200 && r.text.includes('"status":"applied"'));
+	const sentAt = new Map(placed.results.map((r) => [r.id, r.sentAt]));
+	const readShipBob = async () => (await http(shop, `/sandbox/shipbob/orders?match=${encodeURIComponent(LOOP_MATCH)}`)).orders;
+	const atShipBob = await waitFor(readShipBob, acked.length, LOOP_WAIT_MS);
+	const cpuA = cpu.end();
+	const firstAt = new Map();
+	for (const o of atShipBob.items) {
+		const id = orderIdOf(o.referenceId);
+		if (typeof o.createdAt !== "number") throw new Error("(6a) GET /sandbox/shipbob/orders gives no createdAt (ms) per order");
+		if (!firstAt.has(id) || o.createdAt < firstAt.get(id)) firstAt.set(id, o.createdAt);
+	}
+	const a = {
+		orders: count,
+		offeredPerSecond: LOOP_RATE,
+		sentPerSecond: r1(placed.sentPerSecond),
+		sendSeconds: r2(placed.seconds),
+		acked: acked.length,
+		notAcked: placed.results.length - acked.length,
+		notAckedExample: placed.results.find((r) => !acked.includes(r))?.text.slice(0, 200) ?? null,
+		ackP50Ms: r2(distribution(placed.results.map((r) => r.ackMs)).p50Ms),
+		ackP99Ms: r2(distribution(placed.results.map((r) => r.ackMs)).p99Ms),
+		reachedShipBob: firstAt.size,
+		shipBobOrders: atShipBob.items.length,
+		createdMoreThanOnce: atShipBob.items.filter((o) => o.createAttempts > 1).length,
+		lastArrivalAfterLastSendMs: firstAt.size ? Math.max(...firstAt.values()) - Math.max(...sentAt.values()) : null,
+		placedToShipBob: distribution([...firstAt].filter(([id]) => sentAt.has(id)).map(([id, at]) => at - sentAt.get(id))),
+		cpu: cpuA,
+	};
+	const da = a.placedToShipBob;
+	log(`    (6a) ${n0(a.acked)}/${n0(count)} orders acked at ${a.sentPerSecond}/s (ack p50 ${a.ackP50Ms} ms, p99 ${a.ackP99Ms} ms); ${n0(a.reachedShipBob)} reached ShipBob (${atShipBob.waitedMs} ms after the last send)`);
+	log(`    (6a) order webhook sent → 3PL order at ShipBob: p50 ${da.p50Ms} ms, p90 ${da.p90Ms} ms, p99 ${da.p99Ms} ms, max ${da.maxMs} ms; cpu ${JSON.stringify(cpuA)}`);
+	if (a.reachedShipBob < a.acked) log(`    WARNING (6a): ${a.acked - a.reachedShipBob} acked orders never reached ShipBob within ${LOOP_WAIT_MS} ms`);
+
+	// (6b) ship → callbacks → app → Shopify fulfilments.
+	await quiesce(server.info.appPids, { maxMs: 10_000 });
+	const shipped = await http(shop, "/sandbox/shipbob/ship", { method: "POST", body: { match: LOOP_MATCH } });
+	const { callbacks } = await http(shop, "/sandbox/callbacks/drain", { method: "POST", body: { match: LOOP_MATCH } });
+	cpu = cpuWindow(groups, { threadsOf: server.info.appPids });
+	const noticed = await steady(callbacks, LOOP_RATE, async (c) => ({ id: orderIdOf(c.key), ...(await timedPost(`${base}${c.path}`, c.headers, c.body)) }));
+	const accepted = noticed.results.filter((r) => r.status === 200 && r.text.includes('"status":"accepted"'));
+	const noticeAt = new Map();
+	for (const r of noticed.results) if (!noticeAt.has(r.id) || r.sentAt < noticeAt.get(r.id)) noticeAt.set(r.id, r.sentAt);
+	const readFulfilments = async () => (await http(shop, "/sandbox/fulfillments")).fulfillments.filter((f) => noticeAt.has(orderIdOf(f.orderId)));
+	const atShop = await waitFor(readFulfilments, accepted.length, LOOP_WAIT_MS);
+	const cpuB = cpu.end();
+	const fulfilledAt = new Map();
+	for (const f of atShop.items) {
+		if (typeof f.receivedAt !== "number") throw new Error("(6b) GET /sandbox/fulfillments gives no receivedAt (ms) per fulfilment");
+		const id = orderIdOf(f.orderId);
+		const at = f.receivedAt;
+		if (!fulfilledAt.has(id) || at < fulfilledAt.get(id)) fulfilledAt.set(id, at);
+	}
+	const b = {
+		shipped: shipped.shipped.length,
+		callbacks: callbacks.length,
+		sentPerSecond: r1(noticed.sentPerSecond),
+		sendSeconds: r2(noticed.seconds),
+		accepted: accepted.length,
+		notAccepted: noticed.results.length - accepted.length,
+		notAcceptedExample: noticed.results.find((r) => !accepted.includes(r))?.text.slice(0, 200) ?? null,
+		ackP50Ms: r2(distribution(noticed.results.map((r) => r.ackMs)).p50Ms),
+		ackP99Ms: r2(distribution(noticed.results.map((r) => r.ackMs)).p99Ms),
+		reachedShop: fulfilledAt.size,
+		shopFulfilments: atShop.items.length,
+		lastArrivalAfterLastSendMs: fulfilledAt.size ? Math.max(...fulfilledAt.values()) - Math.max(...noticeAt.values()) : null,
+		noticeToShop: distribution([...fulfilledAt].map(([id, at]) => at - noticeAt.get(id))),
+		cpu: cpuB,
+	};
+	const db = b.noticeToShop;
+	log(`    (6b) ${n0(b.accepted)}/${n0(b.callbacks)} order.shipped callbacks accepted at ${b.sentPerSecond}/s (ack p50 ${b.ackP50Ms} ms, p99 ${b.ackP99Ms} ms); ${n0(b.reachedShop)} fulfilments reached the shop (${atShop.waitedMs} ms after the last send)`);
+	log(`    (6b) ship notice sent → fulfilment at Shopify: p50 ${db.p50Ms} ms, p90 ${db.p90Ms} ms, p99 ${db.p99Ms} ms, max ${db.maxMs} ms; cpu ${JSON.stringify(cpuB)}`);
+	if (b.reachedShop < b.accepted) log(`    WARNING (6b): ${b.accepted - b.reachedShop} accepted ship notices never reached the shop as fulfilments within ${LOOP_WAIT_MS} ms`);
+	const destinations = (await http(base, "/ops/destinations", { ops: true })).items;
+	const complete = a.acked === count && a.reachedShipBob === count && b.callbacks === count && b.accepted === count && b.reachedShop === count;
+	return { rate: LOOP_RATE, orders: count, drainBeforeMs: drained, complete, placed: a, shipped: b, destinations };
+}
+
 // ---------------------------------------------------------------- report
 
 function machineInfo(storage) {
@@ -993,12 +1172,16 @@ function contaminated(results) {
 	check("(3b)", results.ledger?.cpu);
 	check("(3c)", results.bundles?.cpu);
 	check("(5)", results.propagation?.cpu);
+	check("(6a)", results.fulfilment?.placed?.cpu);
+	check("(6b)", results.fulfilment?.shipped?.cpu);
 	for (const [k, v] of Object.entries(results.availability ?? {})) check(`(4) ${k}`, v.cpu);
 	return out;
 }
 
 function goalsOf(results) {
-	const { floor, webhooks, reservations, ledger, bundles, propagation, availability } = results;
+	const { floor, webhooks, reservations, ledger, bundles, propagation, availability, fulfilment } = results;
+	const loopA = fulfilment?.placed;
+	const loopB = fulfilment?.shipped;
 	const ratio = webhooks && floor ? webhooks.rps / floor.rps : null;
 	const a = (key) => availability?.[key];
 	const avail = (key) => a(key) && `p50 ${a(key).p50Ms} ms, p99 ${a(key).p99Ms} ms (${n0(a(key).rps)} req/s)`;
@@ -1064,6 +1247,18 @@ function goalsOf(results) {
 			goal: "",
 			met: null,
 		},
+		{
+			figure: `(6a) fulfilment: order webhook sent → 3PL order received by the ShipBob sandbox, at ${loopA ? loopA.sentPerSecond : LOOP_RATE} orders/s, healthy destinations`,
+			value: loopA && `p50 ${loopA.placedToShipBob.p50Ms} ms, p99 ${loopA.placedToShipBob.p99Ms} ms, max ${loopA.placedToShipBob.maxMs} ms (${n0(loopA.placedToShipBob.count)} of ${n0(loopA.orders)} orders${loopA.reachedShipBob < loopA.orders ? `; ${n0(loopA.orders - loopA.reachedShipBob)} never arrived` : ""}; webhook ack p99 ${loopA.ackP99Ms} ms)`,
+			goal: `p99 ≤ ${n0(GOALS.placedToThreePlP99)} ms`,
+			met: loopA ? loopA.placedToShipBob.p99Ms !== null && loopA.placedToShipBob.p99Ms <= GOALS.placedToThreePlP99 && loopA.reachedShipBob === loopA.orders : false,
+		},
+		{
+			figure: `(6b) fulfilment: ship notice sent to the app → fulfilment received by the Shopify sandbox, at ${loopB ? loopB.sentPerSecond : LOOP_RATE} notices/s`,
+			value: loopB && `p50 ${loopB.noticeToShop.p50Ms} ms, p99 ${loopB.noticeToShop.p99Ms} ms, max ${loopB.noticeToShop.maxMs} ms (${n0(loopB.noticeToShop.count)} of ${n0(loopB.callbacks)} shipments${loopB.reachedShop < loopB.callbacks ? `; ${n0(loopB.callbacks - loopB.reachedShop)} never arrived` : ""}; callback ack p99 ${loopB.ackP99Ms} ms)`,
+			goal: `p99 ≤ ${n0(GOALS.shipNoticeToChannelP99)} ms`,
+			met: loopB ? loopB.noticeToShop.p99Ms !== null && loopB.noticeToShop.p99Ms <= GOALS.shipNoticeToChannelP99 && loopB.reachedShop === loopB.callbacks && loopB.callbacks === fulfilment.orders : false,
+		},
 	];
 }
 
@@ -1085,11 +1280,14 @@ function markdown(results) {
 			(w ? ` (during (2) the app's workerd used ${w.cpu.appWorkerd} cores — ${w.workerdCpuMsPerOrder} ms of CPU per order — autocannon ${w.cpu.loadgen}, other processes ${w.cpu.otherProcesses})` : "") +
 			". Latency percentiles are exact, from every response." +
 			(results.ledger ? ` (3b) and (3c) run \`bench/probe-worker.ts\` (the same worker and Durable Object classes plus \`/__probe\` routes) in a third workerd process: one request makes every reserve RPC from ${results.ledger.concurrency} concurrent callers inside that isolate, so callers and ledger share its one thread; the client times the request.` : "") +
-			` Bindings are wrangler.toml's (${results.config.app ? results.config.app.connections.map((c) => c.id).join(" and ") : "its connections"}, INVENTORY, every secret it names), with pushes going to the sandbox Shopify Admin peer (\`sandbox/\`) in a workerd process of its own, seeded with a variant for every SKU stocked` +
-			(results.config.sandboxLimits === "off" ? "; its cost-based rate limit is lifted for the bench (a real Standard-plan shop sustains 10 `inventorySetQuantities` a second)." : "; with its Standard-plan rate limit (100 points/s)."),
+			` Bindings are wrangler.toml's (${results.config.app ? results.config.app.connections.map((c) => c.id).join(" and ") : "its connections"}, INVENTORY, FULFILLMENT, THREEPLS, TRACKING, DELIVERY, every secret it names), with pushes and fulfilments going to the sandbox Shopify Admin peer, 3PL orders to its ShipBob peer and trackers to its EasyPost peer (\`sandbox/\`, a workerd process of its own), seeded with a variant for every SKU stocked` +
+			(results.config.sandboxLimits === "off" ? "; the shop's cost-based rate limit is lifted for the bench (a real Standard-plan shop sustains 10 `inventorySetQuantities` a second)." : "; the shop keeps its Standard-plan rate limit (100 points/s).") +
+			` Stock is at ${results.config.stockLocation ?? "a fulfilment location"}, so every fully reserved order of every phase is also routed and sent to ShipBob.` +
+			" (6) times each order from the bench's send of its webhook to the sandbox's arrival stamp on its ShipBob order, then each shipment from the bench's send of ShipBob's signed `order.shipped` callback to the sandbox's arrival stamp on its Shopify fulfilment (both wall clocks of this machine, ms), with no faults injected.",
 		w?.cappedByFileLimit ? `\n**Note:** (2) stopped early, at workerd's open-file limit (3 files per live Durable Object); raise \`ulimit -n\`.` : "",
 		results.otherCpu?.length ? `\n**Warning:** other processes used CPU during ${results.otherCpu.join(", ")}: those figures are low; rerun on a quiet machine.` : "",
 		Object.values(results.pushExceptions ?? {}).some((e) => e.count) ? `\n**Warning:** pushes were refused or kept failing: ${JSON.stringify(results.pushExceptions)}` : "",
+		results.deliveryExceptions?.deadLetters || results.deliveryExceptions?.unroutable ? `\n**Warning:** deliveries dead-lettered or orders unroutable: ${JSON.stringify(results.deliveryExceptions)}` : "",
 		...(results.failures ?? []).map((f) => `\n**Run failed:** ${f}`),
 		"",
 	].join("\n");
@@ -1124,6 +1322,7 @@ async function main() {
 			ledger: { reserves: LEDGER_RESERVES, stock: LEDGER_STOCK, concurrency: LEDGER_CONCURRENCY },
 			bundles: { bundle: BUNDLE_SKU, lines: BUNDLE_LINES, concurrency: LEDGER_CONCURRENCY },
 			propagation: { seconds: PROPAGATION_SECONDS, skus: PROPAGATION_SKUS, connections: PROPAGATION_CONNECTIONS, loadShareOfWebhookRate: PROPAGATION_LOAD, snapshotEveryMs: PROPAGATION_SNAPSHOT_MS },
+			fulfilment: { ratePerSecond: LOOP_RATE, seconds: LOOP_SECONDS, waitMs: LOOP_WAIT_MS, firstOrderId: LOOP_FIRST_ID },
 			goals: GOALS,
 		},
 	};
@@ -1139,6 +1338,9 @@ async function main() {
 		results.machine = machineInfo(server.info.storage);
 		results.config.app = server.info.config;
 		results.config.sandboxLimits = SANDBOX_LIMITS;
+		results.config.shopPlan = server.info.shopPlan;
+		stockLocation = pickStockLocation(server.info.config);
+		results.config.stockLocation = stockLocation;
 		const groups = {
 			appWorkerd: server.info.appPids,
 			floorWorkerd: server.info.floorPids,
@@ -1147,7 +1349,8 @@ async function main() {
 			serverNode: [server.info.pid],
 		};
 		log(`app ${server.info.appUrl} (workerd pid ${server.info.appPids}), floor ${server.info.floorUrl} (workerd pid ${server.info.floorPids}), probe ${server.info.probeUrl} (workerd pid ${server.info.probePids}), sandbox shop ${server.info.sandboxUrl} (workerd pid ${server.info.sandboxPids}); DO storage: ${server.info.storage} (${server.info.tmpdir})`);
-		log(`app config from ${"wrangler.toml"}: connections ${server.info.config.connections.map((c) => `${c.id}${c.pushes ? " (pushes)" : ""}`).join(", ")}; bundles ${Object.keys(server.info.config.bundles).join(", ")}; secrets ${server.info.config.secrets.join(", ")}`);
+		log(`app config from ${"wrangler.toml"}: connections ${server.info.config.connections.map((c) => `${c.id}${c.pushes ? " (pushes)" : ""}`).join(", ")}; bundles ${Object.keys(server.info.config.bundles).join(", ")}; 3PLs ${server.info.config.threePls.join(", ") || "none"}; tracking ${server.info.config.tracking.join(", ") || "none"}; secrets ${server.info.config.secrets.join(", ")}`);
+		log(`stock goes to ${stockLocation} (${stockLocation === "wh-bench" ? "no fulfilment location ships to US and CA: orders stay unrouted" : "a fulfilment location: every fully reserved order is routed to its 3PL"}); sandbox shop plan ${JSON.stringify(server.info.shopPlan.after)}`);
 		// Every SKU the bench stocks gets a variant in the sandbox shop, so every push is accepted.
 		const bundleParts = Object.values(server.info.config.bundles).flatMap((parts) => parts.map((p) => p.sku));
 		const variants = [...CATALOG, HOT_SKU, ...Array.from({ length: PROPAGATION_SKUS }, (_, i) => propSkuName(i)), "LEDGER-WARM", LEDGER_SKU, ...new Set(bundleParts)];
@@ -1181,6 +1384,12 @@ async function main() {
 		if (results.bundles.oversell !== 0 || failedBundles.length) {
 			failures.push(`(3c) bundle component ledgers' invariants violated: oversell ${results.bundles.oversell}; failed checks: ${failedBundles.join(", ") || "none"}`);
 		}
+		await quiesce([...server.info.probePids, ...server.info.appPids], { maxMs: 10_000 });
+		results.fulfilment = await measureFulfilment(server, groups);
+		if (!results.fulfilment.complete) {
+			const { placed: a, shipped: b } = results.fulfilment;
+			failures.push(`(6) fulfilment loop incomplete with healthy destinations: ${a.acked}/${results.fulfilment.orders} orders acked, ${a.reachedShipBob} reached ShipBob, ${b.accepted}/${b.callbacks} ship notices accepted, ${b.reachedShop} fulfilments reached the shop${a.notAckedExample ? `; e.g. ${a.notAckedExample}` : b.notAcceptedExample ? `; e.g. ${b.notAcceptedExample}` : ""}`);
+		}
 		results.sandboxCalls = sb.cursor;
 		// A refused or repeatedly failing push is raised as an exception: there should be none.
 		results.pushExceptions = {};
@@ -1189,6 +1398,15 @@ async function main() {
 			const pushItems = items.filter((e) => e.id.startsWith("push:"));
 			results.pushExceptions[name] = { count: pushItems.length, example: pushItems[0]?.reason ?? null };
 			if (pushItems.length) log(`WARNING: ${pushItems.length} push exceptions in the ${name} worker, e.g. ${pushItems[0].reason}`);
+		}
+		// With healthy destinations no delivery (3PL order, fulfilment, tracker) should be dead-lettered, and no order left unroutable.
+		{
+			const { items } = await http(server.info.appUrl, "/ops/exceptions?status=all", { ops: true });
+			const pick = (prefix) => items.filter((e) => e.id.startsWith(prefix));
+			const dead = pick("delivery:");
+			const unroutable = pick("route:");
+			results.deliveryExceptions = { deadLetters: dead.length, deadExample: dead[0]?.reason ?? null, unroutable: unroutable.length, unroutableExample: unroutable[0]?.reason ?? null };
+			if (dead.length || unroutable.length) log(`WARNING: ${dead.length} dead-lettered deliveries, ${unroutable.length} unroutable orders in the app, e.g. ${dead[0]?.reason ?? unroutable[0]?.reason}`);
 		}
 	} catch (error) {
 		failures.push(error instanceof Error ? error.stack ?? error.message : String(error));

@@ -15,16 +15,19 @@
 // workerd process of its own, with the same bindings and Durable Object classes as the app, on
 // PROBE_DIRECT_PORT / PROBE_PORT. run.mjs uses it to call one SkuLedger directly over RPC.
 //
-// The sandbox Shopify Admin peer (sandbox/index.ts, bundled by lib.mjs's buildSandbox, or the
-// bundle in BENCH_SANDBOX_SCRIPT) runs in a workerd process of its own too, on SANDBOX_DIRECT_PORT:
-// the shop is another party, so its work is not charged to the app's thread. Every connection
-// with an `admin` block (in wrangler.toml: shopify-demo) has its `admin.endpoint` pointed at it,
-// so the app's real pushes (and the probe's) cross loopback to it. Variants are seeded by the caller.
+// The sandbox peers (sandbox/index.ts: Shopify Admin, ShipBob, EasyPost; bundled by lib.mjs's
+// buildSandbox, or the bundle in BENCH_SANDBOX_SCRIPT) run in a workerd process of their own too,
+// on SANDBOX_DIRECT_PORT: they are other parties, so their work is not charged to the app's
+// thread. Every connection with an `admin` block (in wrangler.toml: shopify-demo) has its
+// `admin.endpoint` pointed at it, and every THREEPLS / TRACKING account its `endpoint` (at
+// /shipbob and /easypost), so the app's real pushes and deliveries (and the probe's) cross
+// loopback to it. Variants are seeded by the caller; callbacks are drained by the caller.
 //
 // The app's bindings mirror wrangler.toml, read with wrangler's own config reader: every [vars]
-// entry (CONNECTIONS, INVENTORY, STOREFRONT_ORIGINS), the Durable Object bindings (SQLite-backed
-// per [[migrations]]), the compatibility settings, and a bench value for every secret it names
-// (each connection's `secret` and `admin.tokenSecret`, and OPS_TOKEN; see config.mjs).
+// entry (CONNECTIONS, INVENTORY, FULFILLMENT, THREEPLS, TRACKING, DELIVERY, STOREFRONT_ORIGINS),
+// the Durable Object bindings (SQLite-backed per [[migrations]]), the compatibility settings, and
+// a bench value for every secret it names (each connection's `secret` and `admin.tokenSecret`,
+// each 3PL's and tracking account's token/key and webhook secret, and OPS_TOKEN; see config.mjs).
 //
 // Standalone: node bench/server.mjs  (prints the ready message as JSON; Ctrl-C to stop)
 
@@ -32,10 +35,10 @@ import { existsSync, readFileSync, readdirSync } from "node:fs";
 import os from "node:os";
 import { Log, LogLevel, Miniflare, convertV4MiniflareOptions } from "miniflare";
 import {
-	ADMIN_TOKEN, APP_DIRECT_PORT, APP_PORT, BUNDLE, CONNECTION, FLOOR_DIRECT_PORT, FLOOR_PORT, HOST, OPS_TOKEN, PROBE_DIRECT_PORT, PROBE_PORT,
-	SANDBOX_DIRECT_PORT, SANDBOX_PORT, SHOPIFY_SECRET, WRANGLER_TOML,
+	ADMIN_TOKEN, APP_DIRECT_PORT, APP_PORT, BUNDLE, CONNECTION, EASYPOST_API_KEY, EASYPOST_WEBHOOK_SECRET, FLOOR_DIRECT_PORT, FLOOR_PORT, HOST, OPS_TOKEN,
+	PROBE_DIRECT_PORT, PROBE_PORT, SANDBOX_DIRECT_PORT, SANDBOX_PORT, SHIPBOB_TOKEN, SHIPBOB_WEBHOOK_SECRET, SHOPIFY_SECRET, WRANGLER_TOML,
 } from "./config.mjs";
-import { buildSandbox } from "./lib.mjs";
+import { buildSandbox, sandboxPlan } from "./lib.mjs";
 
 /**
  * Where the Durable Objects' SQLite databases live. Miniflare keeps them in a temp dir under
@@ -78,6 +81,22 @@ async function wranglerApp() {
 			connection.admin.endpoint = sandboxUrl;
 		}
 	}
+	// The 3PL and carrier-tracking accounts talk to the sandbox's ShipBob and EasyPost peers, with
+	// the secrets those peers are started with.
+	const threePls = Array.isArray(vars.THREEPLS) ? vars.THREEPLS : [];
+	for (const account of threePls) {
+		if (account.kind !== "shipbob") throw new Error(`${WRANGLER_TOML}: THREEPLS ${account.id} is ${account.kind}; the bench's sandbox plays ShipBob only`);
+		secrets[account.tokenSecret] = SHIPBOB_TOKEN;
+		secrets[account.webhookSecret] = SHIPBOB_WEBHOOK_SECRET;
+		account.endpoint = `${sandboxUrl}/shipbob`;
+	}
+	const tracking = Array.isArray(vars.TRACKING) ? vars.TRACKING : [];
+	for (const account of tracking) {
+		if (account.kind !== "easypost") throw new Error(`${WRANGLER_TOML}: TRACKING ${account.id} is ${account.kind}; the bench's sandbox plays EasyPost only`);
+		secrets[account.apiKeySecret] = EASYPOST_API_KEY;
+		secrets[account.webhookSecret] = EASYPOST_WEBHOOK_SECRET;
+		account.endpoint = `${sandboxUrl}/easypost`;
+	}
 	const sqlite = new Set((config.migrations ?? []).flatMap((m) => [...(m.new_sqlite_classes ?? [])]));
 	const durableObjects = Object.fromEntries(
 		(config.durable_objects?.bindings ?? []).map((b) => [b.name, { className: b.class_name, useSQLite: sqlite.has(b.class_name) }]),
@@ -91,6 +110,10 @@ async function wranglerApp() {
 			connections: connections.map((c) => ({ id: c.id, pushes: Boolean(c.admin), locations: c.locations ?? "all", rules: c.rules ?? {} })),
 			bundles: vars.INVENTORY?.bundles ?? {},
 			safetyStock: vars.INVENTORY?.safetyStock ?? {},
+			fulfillmentLocations: (vars.FULFILLMENT?.locations ?? []).map((l) => ({ id: l.id, rank: l.rank ?? 100, countries: l.countries ?? null, threePl: l.threePl })),
+			threePls: threePls.map((a) => a.id),
+			tracking: tracking.map((a) => a.id),
+			delivery: vars.DELIVERY ?? {},
 			secrets: Object.keys(secrets),
 			durableObjects: Object.keys(durableObjects),
 		},
@@ -154,7 +177,14 @@ async function start() {
 			modules: true,
 			scriptPath: sandboxScript,
 			compatibilityDate: compat.compatibilityDate,
-			bindings: { SANDBOX_SHOPIFY_TOKEN: ADMIN_TOKEN },
+			// No SANDBOX_CALLBACK_URL: the bench drains the peers' callbacks and posts them itself.
+			bindings: {
+				SANDBOX_SHOPIFY_TOKEN: ADMIN_TOKEN,
+				SANDBOX_SHIPBOB_TOKEN: SHIPBOB_TOKEN,
+				SANDBOX_SHIPBOB_WEBHOOK_SECRET: SHIPBOB_WEBHOOK_SECRET,
+				SANDBOX_EASYPOST_API_KEY: EASYPOST_API_KEY,
+				SANDBOX_EASYPOST_WEBHOOK_SECRET: EASYPOST_WEBHOOK_SECRET,
+			},
 			unsafeDirectSockets: [{ host: HOST, port: SANDBOX_DIRECT_PORT }],
 		}),
 	);
@@ -162,6 +192,8 @@ async function start() {
 	await sandbox.ready;
 	const afterSandbox = childPids();
 	const sandboxPids = [...afterSandbox].filter((p) => !afterFloor.has(p));
+	// BENCH_SANDBOX_LIMITS=off (default): the shop's cost bucket is lifted (see lib.mjs sandboxPlan).
+	const shopPlan = await sandboxPlan(sandboxUrl);
 
 	/** The app's Durable Object classes and bindings, as in wrangler.toml. */
 	const appOptions = (name, script, port, directPort) => ({
@@ -198,7 +230,7 @@ async function start() {
 		probePids = [...childPids()].filter((p) => !afterApp.has(p));
 	}
 
-	return { floorPids, appPids, probePids, sandboxPids, compat, config: wrangler.summary };
+	return { floorPids, appPids, probePids, sandboxPids, compat, shopPlan, config: wrangler.summary };
 }
 
 async function shutdown(code = 0) {

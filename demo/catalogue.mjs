@@ -1,4 +1,5 @@
-// The demo brand: a small apparel catalogue stocked in two warehouses.
+// The demo brand: a small apparel catalogue stocked in two warehouses (the fulfilment locations
+// in wrangler.toml's [vars.FULFILLMENT]), plus one item that only the Soho store holds.
 export const LOCATIONS = ["wh-east", "wh-west"];
 
 export const CATALOGUE = [
@@ -16,3 +17,9 @@ export const CATALOGUE = [
 
 /** Bundles as configured in wrangler.toml ([vars.INVENTORY].bundles): sold as one line, stocked as parts. */
 export const BUNDLES = [{ sku: "GIFT-SET", title: "Gift Set — Tee + Cap", price: "45.00" }];
+
+/**
+ * Stocked only at a shop that is not a fulfilment location: the web shop sells it (availability
+ * counts every location), but no warehouse can ship it, so its orders are unroutable.
+ */
+export const STORE_ONLY = [{ sku: "PRINT-SOHO", title: "Soho Opening Print (store exclusive)", price: "40.00", location: "store-soho", stock: 40 }];

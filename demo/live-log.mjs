@@ -1,4 +1,8 @@
-// A readable live log of what happens to each order and SKU, read from the ops flow stream.
+// A readable live log of what happens to each order and SKU, read from the ops flow stream:
+// one line per step that matters to a person, coloured by outcome (green done, cyan on its way,
+// yellow waiting or changed, red needs an operator, dim routine). Routine events (each successful
+// outbound call, tracking relayed to the shop, stock committed per shipment, a status that repeats
+// the event before it) are left out; `curl …/ops/orders/<key>` has them all.
 const useColor = process.stdout.isTTY && !process.env.NO_COLOR;
 const paint = (code) => (text) => (useColor ? `\x1b[${code}m${text}\x1b[0m` : text);
 const green = paint(32);
@@ -7,11 +11,17 @@ const red = paint(31);
 const cyan = paint(36);
 const dim = paint(2);
 const bold = paint(1);
+const plain = (text) => text;
+const boldGreen = (text) => bold(green(text));
+
+const LABEL = 16;
 
 const STYLE = {
 	received: cyan,
 	reserved: green,
 	fulfilled: green,
+	partially_fulfilled: cyan,
+	delivered: boldGreen,
 	backordered: yellow,
 	cancelled: yellow,
 	duplicate: dim,
@@ -23,6 +33,25 @@ const STYLE = {
 	released: yellow,
 	committed: green,
 	allocated: green,
+	routed: cyan,
+	accepted: cyan,
+	unroutable: red,
+	"dead-lettered": red,
+	"cancelled.at-3pl": yellow,
+	"cancel.too-late": red,
+	"stock.arrived": cyan,
+	"delivery.cancelled": yellow,
+	"fulfilled.on-channel": green,
+};
+
+/** What a person calls each event, where the type itself does not read well. */
+const LABELS = {
+	partially_fulfilled: "part shipped",
+	"fulfilled.on-channel": "on Shopify",
+	"cancelled.at-3pl": "cancelled at 3PL",
+	"cancel.too-late": "cancel too late",
+	"stock.arrived": "stock arrived",
+	"delivery.cancelled": "call cancelled",
 };
 
 const WHAT = {
@@ -33,30 +62,118 @@ const WHAT = {
 	quarantined: "signed but unreadable — quarantined for ops",
 };
 
+/** Carrier statuses (EasyPost's names): what they read as, and how they look. */
+const TRACKING = {
+	pre_transit: ["label created", dim],
+	in_transit: ["in transit", cyan],
+	out_for_delivery: ["out for delivery", cyan],
+	available_for_pickup: ["at pickup point", yellow],
+	delivered: ["parcel delivered", green],
+	return_to_sender: ["returning", red],
+	failure: ["parcel lost", red],
+	error: ["carrier error", red],
+	cancelled: ["label voided", yellow],
+	unknown: ["no scan yet", dim],
+};
+
+const DESTINATIONS = { "3pl:shipbob": "ShipBob", "channel:shopify-demo": "Shopify", "tracking:easypost": "EasyPost" };
+const destinationName = (destination) => DESTINATIONS[destination] ?? destination;
+
+/** Status events repeat their counts ("3 lines", "1 of 3 lines short"); the order's own events say more. */
+const statusDetail = (detail) => /^\d+ (of \d+ )?lines?( short)?$/.test(detail ?? "");
+
+/** Order names by key, for events raised on the exceptions desk, which carry only the key. */
+const names = new Map();
+
 function time(iso) {
 	return iso.slice(11, 19);
 }
 
+function orderLine(event, label, style, detail) {
+	const name = event.orderName ?? names.get(event.orderKey) ?? "";
+	const key = event.orderKey ? dim(`  ${event.orderKey}`) : "";
+	return `${dim(time(event.at))}  ${bold(name.padEnd(7))} ${style(label.padEnd(LABEL))} ${detail ?? ""}${key}`;
+}
+
+/** One readable line for a flow event, or null for the routine ones this log leaves out. */
 export function formatFlow(event) {
-	if (event.type === "pushed") {
-		return `${dim(time(event.at))}  ${dim("shop".padEnd(7))} ${cyan("pushed".padEnd(12))} ${event.sku.padEnd(11)} ${dim(event.detail ?? "")}`;
+	if (event.orderKey && event.orderName) {
+		names.set(event.orderKey, event.orderName);
+		if (names.size > 5000) names.delete(names.keys().next().value);
+	}
+	const type = event.type;
+	const detail = event.detail ?? "";
+
+	if (type === "pushed") {
+		return `${dim(time(event.at))}  ${dim("shop".padEnd(7))} ${dim("pushed".padEnd(LABEL))} ${dim(`${event.sku.padEnd(11)} ${detail}`)}`;
 	}
 	// Allocations come on their own when stock arrives, so they carry their order on the line.
-	if (event.type === "line.allocated") {
-		const who = (event.orderName ?? "").padEnd(7);
-		return `${dim(time(event.at))}  ${bold(who)} ${green("allocated".padEnd(12))} ${event.sku} ${event.detail ?? ""}`;
+	if (type === "line.allocated") return orderLine(event, "allocated", green, `${event.sku} ${detail}`);
+	if (type === "line.committed") {
+		// Each shipment commits its units; only a count that did not have them is worth a line.
+		return detail.includes("not on hand") ? orderLine(event, "committed short", yellow, `${event.sku} ${detail}`) : null;
 	}
-	if (event.type.startsWith("line.")) {
-		const outcome = event.type.slice(5);
-		const style = STYLE[outcome] ?? ((t) => t);
-		return `${" ".repeat(19)}${dim("└")} ${event.sku.padEnd(11)} ${style(outcome.padEnd(11))} ${event.detail ?? ""}`;
+	if (type.startsWith("line.")) {
+		const outcome = type.slice(5);
+		const style = STYLE[outcome] ?? plain;
+		return `${" ".repeat(19)}${dim("└")} ${(event.sku ?? "").padEnd(11)} ${style(outcome.padEnd(11))} ${detail}`;
 	}
-	const style = STYLE[event.type] ?? ((t) => t);
-	const who = (event.orderName ?? event.orderKey?.split(":")[1] ?? "").padEnd(7);
-	const explain = WHAT[event.type];
-	let detail = event.topic ? `${event.topic}${explain ? ` · ${explain}` : ""}` : (explain ?? event.detail ?? "");
-	if (event.type === "quarantined" || event.type === "failed") detail = `${detail} (${event.detail})`;
-	return `${dim(time(event.at))}  ${bold(who)} ${style(event.type.padEnd(12))} ${detail}`;
+
+	// Outbound calls: a success is routine unless it took retries; what it achieved has its own event.
+	if (type === "delivered" && detail.includes(" → ")) {
+		const retried = / \(attempt (\d+)\)$/.exec(detail);
+		if (!retried) return null;
+		const [kind, destination] = detail.replace(retried[0], "").split(" → ");
+		return orderLine(event, "retried ok", yellow, `${kind} → ${destinationName(destination)} went through on attempt ${retried[1]}`);
+	}
+	if (type === "tracking.on-channel") return null; // the carrier's news, relayed to the shop as it came
+	if (type.startsWith("tracking.")) {
+		const status = type.slice(9);
+		const [label, style] = TRACKING[status] ?? [status.replaceAll("_", " "), plain];
+		return orderLine(event, label, style, detail);
+	}
+	if (type.startsWith("shipment.")) {
+		const status = type.slice(9);
+		// "<shipment id>: 2 units via USPS 9400…"
+		const m = /^(\S+): (.*)$/.exec(detail);
+		const text = m ? `${m[2]} · parcel ${m[1]}` : detail;
+		return orderLine(event, status === "shipped" ? "shipped" : `shipment ${status}`, status === "shipped" ? cyan : yellow, text);
+	}
+	// The exceptions desk records unroutable orders and dead letters again, without the order's name.
+	if ((type === "unroutable" || type === "dead-lettered") && !event.connection) return null;
+
+	const style = STYLE[type] ?? plain;
+	const label = LABELS[type] ?? type;
+	switch (type) {
+		case "routed":
+			return statusDetail(detail) ? null : orderLine(event, label, style, `→ ${detail}`);
+		case "accepted": {
+			if (statusDetail(detail)) return null;
+			// "3pl:shipbob order 300000012 for wh-east"
+			const m = /^(\S+) order (\S+) for (\S+)$/.exec(detail);
+			return orderLine(event, label, style, m ? `by ${destinationName(m[1])} at ${m[3]} (order ${m[2]})` : detail);
+		}
+		case "fulfilled":
+			return orderLine(event, label, style, statusDetail(detail) ? "every unit shipped" : detail);
+		case "partially_fulfilled":
+			return orderLine(event, label, style, "some units shipped, the rest to follow");
+		case "delivered":
+			return orderLine(event, label, style, "✓ every parcel delivered");
+		case "fulfilled.on-channel": {
+			const id = /Fulfillment\/(\d+)/.exec(detail)?.[1];
+			return orderLine(event, label, style, id ? `fulfilment ${id} created, customer notified` : detail);
+		}
+		case "cancelled.at-3pl":
+			return orderLine(event, label, style, `${detail} will not ship it`);
+		case "cancel.too-late":
+			return orderLine(event, label, style, `${detail} had already shipped it`);
+		case "stock.arrived":
+			return orderLine(event, label, style, `${event.sku ?? ""} ${detail}`);
+	}
+	const explain = WHAT[type];
+	let text = event.topic ? `${event.topic}${explain ? ` · ${explain}` : ""}` : (explain ?? detail);
+	if (type === "quarantined") text = `${text} (${detail})`;
+	return orderLine(event, label, style, text);
 }
 
 export function formatStock(items) {
@@ -69,4 +186,4 @@ export function formatStock(items) {
 		.join(dim(" · "));
 }
 
-export { bold, dim, green, red, yellow };
+export { bold, cyan, dim, green, red, yellow };

@@ -1,10 +1,11 @@
 // `npm start`: ordersync on this machine with persisted state (.wrangler/state), a seeded demo
-// catalogue, and a steady stream of signed Shopify webhooks, with a live log until Ctrl-C.
+// catalogue, a steady stream of signed Shopify webhooks, and the sandbox's peers (shop, ShipBob,
+// EasyPost) on a demo clock, so each order goes all the way to delivered; a live log until Ctrl-C.
 import { spawn } from "node:child_process";
 import { appendFileSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
-import { BUNDLES, CATALOGUE } from "./catalogue.mjs";
-import { bold, dim, formatFlow, formatStock, red } from "./live-log.mjs";
+import { BUNDLES, CATALOGUE, STORE_ONLY } from "./catalogue.mjs";
+import { bold, dim, formatFlow, formatStock, red, yellow } from "./live-log.mjs";
 import { createTraffic } from "./traffic.mjs";
 
 const [major, minor] = process.versions.node.split(".").map(Number);
@@ -19,6 +20,14 @@ const RATE = Number(process.env.DEMO_ORDERS_PER_SECOND ?? 2);
 // wrangler.toml's shopify-demo connection pushes to the sandbox shop on this port.
 const SANDBOX_PORT = 8789;
 const SANDBOX = `http://127.0.0.1:${SANDBOX_PORT}`;
+// The demo clock: the sandbox warehouse ships orders this old, and each parcel moves one carrier
+// step (pre-transit → in transit → out for delivery → delivered) after this long.
+const SHIP_AFTER_MS = 4_000;
+const ADVANCE_AFTER_MS = 3_000;
+/** About once a minute ShipBob fails a couple of calls, so the outbox's retries show. */
+const FAULT = { target: "shipbob", kind: "503", remaining: 2 };
+const FAULT_EVERY_S = 60;
+const FIRST_FAULT_S = 20;
 
 /** KEY="value" lines of a .dev.vars file. */
 const readVars = (file) =>
@@ -54,7 +63,11 @@ function startWorker(name, args) {
 	const child = spawn(
 		process.execPath,
 		["node_modules/wrangler/bin/wrangler.js", "dev", "--ip", "127.0.0.1", "--show-interactive-dev-session=false", "--log-level", "warn", ...args],
-		{ stdio: ["ignore", log, log], env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
+		{
+			stdio: ["ignore", log, log],
+			// No Request.cf download: nothing here reads it, and offline it only fills the log with warnings.
+			env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: process.env.CLOUDFLARE_CF_FETCH_ENABLED ?? "false" },
+		},
 	);
 	child.on("exit", (code) => {
 		if (!stopping) {
@@ -65,8 +78,11 @@ function startWorker(name, args) {
 	return child;
 }
 
-// The sandbox plays the channels' APIs (the Shopify Admin API, for availability pushes).
-const sandbox = startWorker("the sandbox", ["-c", "sandbox/wrangler.toml", "--port", String(SANDBOX_PORT), "--inspector-port", String(PORT + 1443)]);
+// The sandbox plays the peers' APIs (Shopify Admin, ShipBob, EasyPost) and posts their webhooks back to the worker.
+const sandbox = startWorker("the sandbox", [
+	"-c", "sandbox/wrangler.toml", "--port", String(SANDBOX_PORT), "--inspector-port", String(PORT + 1443),
+	"--var", `SANDBOX_CALLBACK_URL:${BASE}`,
+]);
 const worker = startWorker("the sync worker", ["--port", String(PORT), "--inspector-port", String(PORT + 1442)]);
 
 async function stop(code = 0) {
@@ -109,7 +125,7 @@ async function latestCursor() {
 
 /** The sandbox shop sells the catalogue, so availability pushes for it land. */
 async function waitForSandbox() {
-	const skus = [...CATALOGUE, ...BUNDLES].map((p) => p.sku);
+	const skus = [...CATALOGUE, ...BUNDLES, ...STORE_ONLY].map((p) => p.sku);
 	for (let i = 0; i < 240; i++) {
 		try {
 			const response = await fetch(`${SANDBOX}/sandbox/variants`, { method: "POST", body: JSON.stringify({ skus }) });
@@ -121,11 +137,12 @@ async function waitForSandbox() {
 }
 
 async function main() {
-	console.log(bold("ordersync") + dim(` — starting the sync worker on ${BASE} (state in .wrangler/state) and the sandbox shop on ${SANDBOX}`));
+	console.log(bold("ordersync") + dim(` — starting the sync worker on ${BASE} (state in .wrangler/state) and the sandbox peers (shop, ShipBob, EasyPost) on ${SANDBOX}`));
 	await waitUntilUp();
 	await waitForSandbox();
 	const traffic = createTraffic({
 		baseUrl: BASE,
+		sandboxUrl: SANDBOX,
 		connection: "shopify-demo",
 		secret: vars.SHOPIFY_DEMO_SECRET,
 		opsToken: vars.OPS_TOKEN,
@@ -133,15 +150,23 @@ async function main() {
 	});
 	const seeded = await traffic.seed();
 	const skus = CATALOGUE.map((p) => p.sku);
+	const all = [...CATALOGUE, ...STORE_ONLY].length;
 	console.log(
-		seeded
-			? `seeded ${skus.length} SKUs in 2 warehouses`
-			: `resuming with the orders and stock persisted in .wrangler/state (delete it for a fresh start)`,
+		seeded.length === all
+			? `seeded ${skus.length} SKUs in 2 warehouses (wh-east, wh-west) and ${STORE_ONLY.map((p) => `${p.sku} at ${p.location}`).join(", ")}`
+			: `resuming with the orders and stock persisted in .wrangler/state (delete it for a fresh start)${seeded.length > 0 ? `; stocked ${seeded.join(", ")}` : ""}`,
 	);
-	console.log(`sending ~${RATE} Shopify webhooks/s. Ctrl-C to stop.`);
+	console.log(
+		`sending ~${RATE} Shopify webhooks/s; the sandbox warehouse ships each order after ~${SHIP_AFTER_MS / 1000} s and the carrier delivers it ~${(3 * ADVANCE_AFTER_MS) / 1000} s later. Ctrl-C to stop.`,
+	);
+	const auth = `-H 'Authorization: Bearer ${vars.OPS_TOKEN}'`;
 	console.log(dim(`  availability: curl '${BASE}/v1/availability?sku=${skus[0]}&sku=${skus[1]}'`));
-	console.log(dim(`  ops:          curl -H 'Authorization: Bearer ${vars.OPS_TOKEN}' ${BASE}/ops/exceptions`));
-	console.log(dim(`  shop:         curl ${SANDBOX}/sandbox/inventory   (what the Shopify sandbox was told)`));
+	console.log(dim(`  an order:     curl ${auth} ${BASE}/ops/orders/<key>   (the key ends each line below)`));
+	console.log(dim(`  exceptions:   curl ${auth} ${BASE}/ops/exceptions`));
+	console.log(dim(`  outbound:     curl ${auth} ${BASE}/ops/destinations`));
+	console.log(dim(`  3PL:          curl ${SANDBOX}/sandbox/shipbob/orders   (orders ShipBob was sent, and their parcels)`));
+	console.log(dim(`  shop:         curl ${SANDBOX}/sandbox/fulfillments   (fulfilments and tracking on the Shopify sandbox)`));
+	console.log(dim(`                curl ${SANDBOX}/sandbox/inventory      (availability the shop was told)`));
 	console.log();
 
 	let cursor = await latestCursor();
@@ -151,6 +176,7 @@ async function main() {
 		console.log(dim("available → ") + formatStock(items));
 	};
 	await showStock();
+	void runClock(traffic);
 
 	let ticks = 0;
 	while (!stopping) {
@@ -158,18 +184,41 @@ async function main() {
 		try {
 			await traffic.step();
 			const page = await (await fetch(`${BASE}/ops/flows?after=${cursor}&limit=500`, { headers: opsHeaders })).json();
-			for (const event of page.events) console.log(formatFlow(event));
+			for (const event of page.events) {
+				const line = formatFlow(event);
+				if (line !== null) console.log(line);
+			}
 			cursor = page.cursor;
 			ticks++;
 			if (ticks % Math.max(1, RATE * 10) === 0) await showStock();
 			if (ticks % Math.max(1, RATE * 20) === 0) {
-				const delivered = await traffic.receiveDelivery();
-				console.log(dim(`warehouse snapshot: a delivery of ${delivered.join(", ")} was counted in`));
+				const delivery = await traffic.receiveDelivery();
+				console.log(dim(`warehouse snapshot: a delivery of ${delivery.skus.join(", ")} was counted in at ${delivery.location}`));
 			}
 		} catch (error) {
 			if (!stopping) console.error(red(`demo traffic: ${error.message}`));
 		}
 		await sleep(Math.max(0, 1000 / RATE - (Date.now() - started)));
+	}
+}
+
+/** The sandbox's clock, once a second: ship, move parcels, post their webhooks to the worker; now and then a fault. */
+async function runClock(traffic) {
+	let seconds = 0;
+	while (!stopping) {
+		const started = Date.now();
+		try {
+			await traffic.advanceClock({ shipAfterMs: SHIP_AFTER_MS, advanceAfterMs: ADVANCE_AFTER_MS });
+			seconds++;
+			if (seconds % FAULT_EVERY_S === FIRST_FAULT_S % FAULT_EVERY_S) {
+				await traffic.injectFault(FAULT);
+				const at = new Date().toISOString().slice(11, 19);
+				console.log(`${dim(at)}  ${dim("sandbox".padEnd(7))} ${yellow("fault injected".padEnd(16))} ShipBob answers ${FAULT.kind} to its next ${FAULT.remaining} calls; watch for "retried ok"`);
+			}
+		} catch (error) {
+			if (!stopping) console.error(red(`sandbox clock: ${error.message}`));
+		}
+		await sleep(Math.max(0, 1000 - (Date.now() - started)));
 	}
 }
 

@@ -1,18 +1,27 @@
-// Drives realistic Shopify webhook traffic at a running ordersync: new orders, edits,
-// cancellations, fulfilments, the odd redelivery, an update that overtakes its create,
-// and now and then a body Shopify signed but ordersync cannot read.
-import { BUNDLES, CATALOGUE, LOCATIONS } from "./catalogue.mjs";
+// Drives realistic Shopify webhook traffic at a running ordersync: new orders (each one also
+// known to the sandbox shop, as Shopify would know it), edits and cancellations while the order
+// is still in the warehouse's queue, the odd redelivery, an update that overtakes its create,
+// now and then a body Shopify signed but ordersync cannot read, and rarely an order no warehouse
+// can ship. The sandbox's clock (ship, carry, deliver) and its faults are driven from here too.
+import { BUNDLES, CATALOGUE, LOCATIONS, STORE_ONLY } from "./catalogue.mjs";
 import { shopifyOrder, signedDelivery } from "./shopify-orders.mjs";
 
 const pick = (list) => list[Math.floor(Math.random() * list.length)];
 const chance = (p) => Math.random() < p;
 
-export function createTraffic({ baseUrl, connection, secret, opsToken, onError }) {
-	const open = new Map(); // order id → { lines, number, updatedAt }
+/** Orders younger than this are still in the warehouse's queue (the demo ships after ~4 s). */
+const CHANGEABLE_MS = 3_000;
+/** Orders are forgotten by the traffic after this; ordersync and the sandbox keep them. */
+const FORGET_MS = 60_000;
+
+export function createTraffic({ baseUrl, sandboxUrl, connection, secret, opsToken, onError }) {
+	const open = new Map(); // order id → { lines, number, createdAt, updatedAt, bornMs }
 	const recent = []; // recent deliveries, for redelivery
 	let nextId = Date.now() * 10; // distinct across restarts of the demo
 	let nextNumber = 1000 + (Math.floor(Date.now() / 1000) % 9000);
 	const opsHeaders = { Authorization: `Bearer ${opsToken}`, "Content-Type": "application/json" };
+	const stats = { orders: 0, storeOnly: 0, edits: 0, cancels: 0, faults: 0 };
+	const keys = [];
 
 	async function send(topic, body, eventId) {
 		const delivery = await signedDelivery({ secret, topic, body, eventId });
@@ -27,6 +36,12 @@ export function createTraffic({ baseUrl, connection, secret, opsToken, onError }
 		return response;
 	}
 
+	/** The shop learns of the order first, as Shopify creates it before its webhook; fulfilments are made against it. */
+	async function register(order) {
+		const response = await fetch(`${sandboxUrl}/sandbox/orders`, { method: "POST", body: JSON.stringify(order) }).catch((error) => ({ ok: false, status: error.message }));
+		if (!response.ok) onError?.(`sandbox shop did not take order ${order.name}: ${response.status}`);
+	}
+
 	const tick = () => new Date(Date.now()).toISOString();
 
 	function newLines() {
@@ -37,38 +52,63 @@ export function createTraffic({ baseUrl, connection, secret, opsToken, onError }
 		return [...products].map((p) => ({ sku: p.sku, title: p.title, price: p.price, quantity: chance(0.8) ? 1 : 2 }));
 	}
 
+	/** A new order: the shop knows it, then the webhook goes out. */
+	async function place(lines, { overtaken = false } = {}) {
+		const id = nextId++;
+		const number = nextNumber++;
+		const createdAt = tick();
+		const updatedAt = overtaken ? new Date(Date.now() + 1000).toISOString() : createdAt;
+		const order = shopifyOrder({ id, number, lines, createdAt, updatedAt });
+		open.set(id, { lines, number, createdAt, updatedAt, bornMs: Date.now() });
+		keys.push(`${connection}:${id}`);
+		if (keys.length > 1000) keys.shift();
+		stats.orders++;
+		await register(order);
+		if (!overtaken) return send("orders/create", order);
+		// orders/updated (newer) arrives before orders/create (older): the older one must not win.
+		await send("orders/updated", order);
+		await send("orders/create", shopifyOrder({ id, number, lines: lines.map((l) => ({ ...l, quantity: l.quantity + 1 })), createdAt, updatedAt: createdAt }));
+	}
+
+	/** Open orders the customer can still change: young ones, not yet with the warehouse's pickers. */
+	function changeable() {
+		const now = Date.now();
+		for (const [id, o] of open) if (now - o.bornMs > FORGET_MS) open.delete(id);
+		return [...open].filter(([, o]) => now - o.bornMs < CHANGEABLE_MS);
+	}
+
 	const actions = {
 		async create() {
-			const id = nextId++;
-			const number = nextNumber++;
-			const lines = newLines();
-			const updatedAt = tick();
-			open.set(id, { lines, number, updatedAt, createdAt: updatedAt });
-			await send("orders/create", shopifyOrder({ id, number, lines, createdAt: updatedAt, updatedAt }));
+			// About 1 in 40 orders is for the store exclusive alone, which no warehouse holds.
+			if (STORE_ONLY.length > 0 && chance(1 / 40)) {
+				const p = pick(STORE_ONLY);
+				stats.storeOnly++;
+				return place([{ sku: p.sku, title: p.title, price: p.price, quantity: 1 }]);
+			}
+			return place(newLines());
 		},
 		async edit() {
-			const [id, o] = pick([...open]) ?? [];
-			if (!o) return actions.create();
-			const line = pick(o.lines);
-			line.quantity = line.quantity > 1 ? line.quantity - 1 : line.quantity + 1;
-			o.updatedAt = tick();
-			await send("orders/updated", shopifyOrder({ id, number: o.number, lines: o.lines, createdAt: o.createdAt, updatedAt: o.updatedAt }));
-		},
-		async cancel() {
-			const [id, o] = pick([...open]) ?? [];
-			if (!o) return actions.create();
-			open.delete(id);
-			await send("orders/cancelled", shopifyOrder({ id, number: o.number, lines: o.lines, createdAt: o.createdAt, updatedAt: tick(), cancelled: true }));
-		},
-		async fulfil() {
-			// The warehouse ships what ordersync held for it: only fully reserved orders go out.
-			for (const [id, o] of [...open].sort(() => Math.random() - 0.5).slice(0, 5)) {
-				const view = await (await fetch(`${baseUrl}/ops/orders/${connection}:${id}`, { headers: opsHeaders })).json();
-				if (view.status !== "reserved") continue;
-				open.delete(id);
-				return send("orders/fulfilled", shopifyOrder({ id, number: o.number, lines: o.lines, createdAt: o.createdAt, updatedAt: tick(), fulfilled: true }));
+			// The customer takes one unit off a line while the order waits for stock. Edits after the
+			// order went to the warehouse are not sent: ordersync does not pass them on to the 3PL.
+			// (Lowering only: the sandbox shop's fulfilment orders keep what the order was registered with.)
+			const candidates = [...open].filter(([, o]) => o.lines.some((l) => l.quantity > 1)).sort(() => Math.random() - 0.5).slice(0, 4);
+			for (const [id, o] of candidates) {
+				const view = await (await fetch(`${baseUrl}/ops/orders/${connection}:${id}`, { headers: opsHeaders })).json().catch(() => null);
+				if (!["received", "reserved", "backordered"].includes(view?.status)) continue;
+				const line = o.lines.find((l) => l.quantity > 1);
+				line.quantity -= 1;
+				o.updatedAt = tick();
+				stats.edits++;
+				return send("orders/updated", shopifyOrder({ id, number: o.number, lines: o.lines, createdAt: o.createdAt, updatedAt: o.updatedAt }));
 			}
 			return actions.create();
+		},
+		async cancel() {
+			const [id, o] = pick(changeable()) ?? [];
+			if (!o) return actions.create();
+			open.delete(id);
+			stats.cancels++;
+			await send("orders/cancelled", shopifyOrder({ id, number: o.number, lines: o.lines, createdAt: o.createdAt, updatedAt: tick(), cancelled: true }));
 		},
 		async redeliver() {
 			const earlier = pick(recent);
@@ -76,15 +116,7 @@ export function createTraffic({ baseUrl, connection, secret, opsToken, onError }
 			await send(earlier.topic, earlier.body, earlier.eventId);
 		},
 		async overtake() {
-			// orders/updated (newer) arrives before orders/create (older): the older one must not win.
-			const id = nextId++;
-			const number = nextNumber++;
-			const lines = newLines();
-			const createdAt = tick();
-			const updatedAt = new Date(Date.now() + 1000).toISOString();
-			open.set(id, { lines, number, updatedAt, createdAt });
-			await send("orders/updated", shopifyOrder({ id, number, lines, createdAt, updatedAt }));
-			await send("orders/create", shopifyOrder({ id, number, lines: lines.map((l) => ({ ...l, quantity: l.quantity + 1 })), createdAt, updatedAt: createdAt }));
+			await place(newLines(), { overtaken: true });
 		},
 		async garbled() {
 			await send("orders/create", '{"id": 1, "line_items": [{"sku": "TEE-BLK-M", "price": 24.0');
@@ -95,10 +127,9 @@ export function createTraffic({ baseUrl, connection, secret, opsToken, onError }
 	};
 
 	const weights = [
-		["create", 50],
-		["edit", 10],
-		["cancel", 8],
-		["fulfil", 16],
+		["create", 62],
+		["edit", 6],
+		["cancel", 6],
 		["redeliver", 6],
 		["overtake", 4],
 		["garbled", 2],
@@ -117,13 +148,24 @@ export function createTraffic({ baseUrl, connection, secret, opsToken, onError }
 		return post("/v1/inventory/snapshots", opsHeaders, JSON.stringify({ source: "demo-wms", asOf: tick(), items }));
 	}
 
-	/** Opening stock for the whole catalogue, unless persisted state from an earlier run already has it. */
+	/**
+	 * Opening stock for each SKU that has none yet (a fresh start, or a SKU added to the demo since
+	 * the persisted state was made). Returns the SKUs it stocked.
+	 */
 	async function seed() {
-		const query = CATALOGUE.map((p) => `sku=${encodeURIComponent(p.sku)}`).join("&");
+		const all = [...CATALOGUE, ...STORE_ONLY];
+		const query = all.map((p) => `sku=${encodeURIComponent(p.sku)}`).join("&");
 		const { items } = await (await fetch(`${baseUrl}/v1/availability?${query}`)).json();
-		if (items.some((i) => i.updatedAt !== null)) return false;
-		await snapshot(CATALOGUE.flatMap((p) => LOCATIONS.map((location, i) => ({ sku: p.sku, location, onHand: p.stock[i] }))));
-		return true;
+		const fresh = new Set(items.filter((i) => i.updatedAt === null).map((i) => i.sku));
+		const entries = [
+			...CATALOGUE.filter((p) => fresh.has(p.sku)).flatMap((p) => LOCATIONS.map((location, i) => ({ sku: p.sku, location, onHand: p.stock[i] }))),
+			...STORE_ONLY.filter((p) => fresh.has(p.sku)).map((p) => ({ sku: p.sku, location: p.location, onHand: p.stock })),
+		];
+		if (entries.length > 0) {
+			const response = await snapshot(entries);
+			if (!response.ok) throw new Error(`seeding stock failed: ${response.status} ${await response.text()}`);
+		}
+		return [...fresh];
 	}
 
 	/** A delivery lands for the SKUs that run lowest: their next count is higher by a carton. */
@@ -142,8 +184,22 @@ export function createTraffic({ baseUrl, connection, secret, opsToken, onError }
 				onHand: (detail.locations.find((l) => l.location === location)?.onHand ?? 0) + 12,
 			})),
 		);
-		return lowest.map((i) => i.sku);
+		return { location, skus: lowest.map((i) => i.sku) };
 	}
 
-	return { step: () => nextAction()(), seed, receiveDelivery };
+	/** The sandbox's clock: the warehouse ships what waited long enough, parcels move, callbacks go to ordersync. */
+	async function advanceClock({ shipAfterMs, advanceAfterMs }) {
+		const response = await fetch(`${sandboxUrl}/sandbox/tick`, { method: "POST", body: JSON.stringify({ shipAfterMs, advanceAfterMs }) });
+		if (!response.ok) throw new Error(`sandbox tick: ${response.status} ${await response.text()}`);
+		return response.json();
+	}
+
+	/** A peer misbehaves for a while (sandbox/faults.ts); the outbox's retries should absorb it. */
+	async function injectFault(fault) {
+		const response = await fetch(`${sandboxUrl}/sandbox/faults`, { method: "POST", body: JSON.stringify(fault) });
+		if (!response.ok) throw new Error(`sandbox faults: ${response.status} ${await response.text()}`);
+		stats.faults++;
+	}
+
+	return { step: () => nextAction()(), seed, receiveDelivery, advanceClock, injectFault, stats, keys };
 }

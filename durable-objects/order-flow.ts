@@ -457,7 +457,8 @@ export class OrderFlow extends DurableObject<Env> {
 		const want = (lineId: string, sku: string, units: number) => {
 			const shipped = existing.get(lineId)?.shipped ?? 0;
 			const outstanding = Math.max(0, units - shipped);
-			const op = outstanding === 0 ? (shipped > 0 ? "commit" : "release") : order.fulfillmentStatus === "fulfilled" ? "commit" : "reserve";
+			// A cancelled order releases whatever is still held; what shipped stays committed.
+			const op = outstanding === 0 ? (shipped > 0 && !order.cancelledAt ? "commit" : "release") : order.fulfillmentStatus === "fulfilled" ? "commit" : "reserve";
 			wanted.set(lineId, { sku, op, target: outstanding });
 		};
 		for (const line of order.lines) {
@@ -793,7 +794,7 @@ export class OrderFlow extends DurableObject<Env> {
 		const routes = this.#sql.exec<RouteRow>("SELECT * FROM routes WHERE status IN ('sent', 'accepted')").toArray();
 		for (const route of routes) {
 			const create = this.#outbox.get(`3pl.order:${route.location}`);
-			if (create?.status === "pending" && create.attempts === 0 && create.waiting === null) {
+			if (create?.status === "pending" && create.attempts === 0 && !this.#outbox.inFlight(create.id)) {
 				this.#outbox.cancel(create.id, "the channel's cancellation");
 				this.#sql.exec("UPDATE routes SET status = 'cancelled' WHERE reference_id = ?", route.reference_id);
 				continue;
@@ -851,7 +852,7 @@ export class OrderFlow extends DurableObject<Env> {
 		const shipments = this.#sql.exec<{ tracking_status: string | null; status: string }>("SELECT tracking_status, status FROM shipments").toArray();
 		const routes = this.#sql.exec<{ status: string }>("SELECT status FROM routes").toArray();
 		const shipped = lines.some((row) => row.shipped > 0);
-		const outstanding = lines.some((row) => row.op === "reserve" && row.target > 0);
+		const outstanding = this.#shippable().length > 0;
 		let next: OrderStatus;
 		if (order.cancelledAt) next = "cancelled";
 		else if (shipped && !outstanding) {

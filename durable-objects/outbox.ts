@@ -88,6 +88,8 @@ const isInternal = (destination: string) => destination.startsWith("internal:");
 export class Outbox {
 	#running: Promise<void> | null = null;
 	#again = false;
+	/** Deliveries whose request is out right now (not yet answered). */
+	#inFlight = new Set<string>();
 
 	constructor(
 		private readonly sql: SqlStorage,
@@ -157,6 +159,11 @@ export class Outbox {
 		return this.#running;
 	}
 
+	/** True while a request for this delivery is out: it may land whatever happens next. */
+	inFlight(id: string): boolean {
+		return this.#inFlight.has(id);
+	}
+
 	/** Operator: send a dead (or pending) delivery again now, optionally with a corrected payload. */
 	retry(id: string, payload?: unknown): { ok: true } | { ok: false; code: string; message: string } {
 		const row = this.sql.exec<Row>("SELECT * FROM deliveries WHERE id = ?", id).toArray()[0];
@@ -203,10 +210,13 @@ export class Outbox {
 		}
 		const startedMs = Date.now();
 		let result: CallResult<unknown>;
+		this.#inFlight.add(row.id);
 		try {
 			result = await this.hooks.send(toDelivery(row), JSON.parse(row.payload), config.timeoutMs);
 		} catch (error) {
 			result = { ok: false, retryable: true, error: `internal: ${error instanceof Error ? error.message : String(error)}` };
+		} finally {
+			this.#inFlight.delete(row.id);
 		}
 		const endedMs = Date.now();
 		if (gate) {
@@ -235,10 +245,13 @@ export class Outbox {
 			return "delivered";
 		}
 
-		const attempts = row.attempts + 1;
+		// Being throttled (429, Shopify THROTTLED) says nothing about the delivery itself: it waits
+		// as told without spending an attempt; only its age can dead-letter it.
+		const throttled = result.retryable && result.retryAfterMs !== undefined;
+		const attempts = row.attempts + (throttled ? 0 : 1);
 		const tooOld = endedMs - row.age_from_ms >= config.maxAgeMs;
 		const dead = !result.retryable || attempts >= config.maxAttempts || tooOld;
-		const backoff = Math.random() * Math.min(config.maxBackoffMs, config.baseBackoffMs * 2 ** Math.min(attempts - 1, 30));
+		const backoff = Math.random() * Math.min(config.maxBackoffMs, config.baseBackoffMs * 2 ** Math.min(Math.max(attempts - 1, 0), 30));
 		const nextAt = endedMs + Math.max(result.retryAfterMs ?? 0, backoff);
 		const written = this.sql.exec(
 			`UPDATE deliveries SET status = ?, attempts = ?, next_at_ms = ?, updated_at = ?, waiting = NULL, last_error = ?, history = ?

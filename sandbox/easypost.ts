@@ -110,7 +110,7 @@ export class EasyPostSandbox {
 		const early = await failBefore(fault, {
 			error5xx: (status) => failure(status, status === 503 ? "SERVICE_UNAVAILABLE" : "INTERNAL_SERVER_ERROR", "Something went wrong on our end; please try again."),
 			// https://docs.easypost.com/guides/rate-limiting-guide: 429 "Too Many Requests"; the Retry-After header is this sandbox's assumption.
-			tooMany: () => failure(429, "RATE_LIMITED", "Too many requests. Please slow down and retry.", [], { "Retry-After": "1" }),
+			tooMany: (seconds) => failure(429, "RATE_LIMITED", "Too many requests. Please slow down and retry.", [], { "Retry-After": String(seconds) }),
 		});
 		if (early) return early;
 		let response: Response;

@@ -18,7 +18,12 @@ export type Fault = {
 	kinds?: FaultKind[];
 	/** Delay for slow, timeout and lost-response (default 2 s, 15 s, 15 s). */
 	ms?: number;
+	/** What a 429 asks for in Retry-After, in seconds (default 1). */
+	retryAfterSeconds?: number;
 };
+
+/** One firing of a fault. */
+export type Firing = { kind: FaultKind; ms?: number; retryAfterSeconds?: number };
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -31,8 +36,10 @@ export class Faults {
 		this.#faults.push({ ...fault, target: fault.target ?? "shopify", remaining: fault.rate === undefined ? (fault.remaining ?? 1) : undefined });
 	}
 
+	/** Clears the faults and their tally. */
 	clear(): void {
 		this.#faults = [];
+		this.fired = {};
 	}
 
 	list(): Fault[] {
@@ -40,22 +47,22 @@ export class Faults {
 	}
 
 	/** The fault to commit on this call to `target`, if any. */
-	pick(target: Target): { kind: FaultKind; ms?: number } | null {
+	pick(target: Target): Firing | null {
 		for (const fault of this.#faults) {
 			if (fault.target !== "*" && fault.target !== target) continue;
 			if (fault.rate !== undefined) {
 				if (Math.random() >= fault.rate) continue;
 				const kinds = fault.kinds?.length ? fault.kinds : [fault.kind];
-				return this.#fire(target, { kind: kinds[Math.floor(Math.random() * kinds.length)]!, ms: fault.ms });
+				return this.#fire(target, { kind: kinds[Math.floor(Math.random() * kinds.length)]!, ms: fault.ms, retryAfterSeconds: fault.retryAfterSeconds });
 			}
 			fault.remaining = (fault.remaining ?? 1) - 1;
 			if (fault.remaining <= 0) this.#faults.splice(this.#faults.indexOf(fault), 1);
-			return this.#fire(target, { kind: fault.kind, ms: fault.ms });
+			return this.#fire(target, { kind: fault.kind, ms: fault.ms, retryAfterSeconds: fault.retryAfterSeconds });
 		}
 		return null;
 	}
 
-	#fire(target: Target, fault: { kind: FaultKind; ms?: number }) {
+	#fire(target: Target, fault: Firing) {
 		const key = `${target}:${fault.kind}`;
 		this.fired[key] = (this.fired[key] ?? 0) + 1;
 		return fault;
@@ -66,7 +73,7 @@ export class Faults {
  * Commits a fault that answers before the request is carried out: returns the response to send,
  * or null when the request should go ahead (slow answers have already waited).
  */
-export async function failBefore(fault: { kind: FaultKind; ms?: number } | null, shapes: { error5xx: (status: number) => Response; tooMany: () => Response }): Promise<Response | null> {
+export async function failBefore(fault: Firing | null, shapes: { error5xx: (status: number) => Response; tooMany: (retryAfterSeconds: number) => Response }): Promise<Response | null> {
 	if (!fault) return null;
 	switch (fault.kind) {
 		case "500":
@@ -74,7 +81,7 @@ export async function failBefore(fault: { kind: FaultKind; ms?: number } | null,
 		case "503":
 			return shapes.error5xx(503);
 		case "429":
-			return shapes.tooMany();
+			return shapes.tooMany(fault.retryAfterSeconds ?? 1);
 		case "slow":
 			await sleep(fault.ms ?? 2_000);
 			return null;
@@ -87,6 +94,6 @@ export async function failBefore(fault: { kind: FaultKind; ms?: number } | null,
 }
 
 /** After the work: a lost response is held back until the caller has given up. */
-export async function failAfter(fault: { kind: FaultKind; ms?: number } | null): Promise<void> {
+export async function failAfter(fault: Firing | null): Promise<void> {
 	if (fault?.kind === "lost-response") await sleep(fault.ms ?? 15_000);
 }

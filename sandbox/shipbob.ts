@@ -83,14 +83,14 @@ export class ShipBobSandbox {
 		if (url.pathname.startsWith("/sandbox/shipbob/")) return this.#control(request, url);
 		const raw = request.method === "GET" ? "" : await request.text(); // read first: a fault answered early must not leave the body unread
 		const fault = this.#faults.pick("shipbob");
-		const early = await failBefore(fault?.kind === "throttle" ? { kind: "429" } : fault, {
+		const early = await failBefore(fault?.kind === "throttle" ? { ...fault, kind: "429" } : fault, {
 			// 5xx: the OpenAPI document gives these endpoints a `{ key: [messages] }` 500 body.
 			error5xx: (status) => Response.json({ Server: ["Something went wrong on ShipBob's end."] }, { status }),
 			// https://developer.shipbob.com/2026-07/rate-limit.md: body, `x-retry-after`, `x-remaining-calls`.
-			tooMany: () =>
+			tooMany: (seconds) =>
 				Response.json(
-					{ statusCode: 429, message: "Rate limit is exceeded. Try again in 1 seconds." },
-					{ status: 429, headers: { "x-retry-after": "1", "x-remaining-calls": "0", "Retry-After": "1" } },
+					{ statusCode: 429, message: `Rate limit is exceeded. Try again in ${seconds} seconds.` },
+					{ status: 429, headers: { "x-retry-after": String(seconds), "x-remaining-calls": "0", "Retry-After": String(seconds) } },
 				),
 		});
 		if (early) return early;
@@ -437,6 +437,8 @@ export class ShipBobSandbox {
 						locationId: o.locationId,
 						products: o.lines.map((l) => ({ sku: l.referenceId, name: l.name, quantity: l.quantity })),
 						createAttempts: o.createAttempts,
+						/** When the create request arrived (ms since the epoch, this process's clock). */
+						createdAt: o.createdAt,
 						cancelled: o.cancelledAt !== null,
 						shipments: o.shipments.map((s) => ({ id: s.id, trackingNumber: s.trackingNumber, carrier: s.carrier, products: s.lines.map((l) => ({ sku: l.referenceId, quantity: l.quantity })) })),
 					}));

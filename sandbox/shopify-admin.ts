@@ -31,7 +31,7 @@ type Fulfillment = {
 type Order = { id: string; name: string; fulfillmentOrderIds: string[]; fulfillmentIds: string[] };
 
 /** Standard plan: 100 points a second; the bucket holds 20 seconds' worth. */
-const BUCKET = { maximumAvailable: 2000, restoreRate: 100 };
+const STANDARD = { maximumAvailable: 2000, restoreRate: 100 };
 /**
  * Calculated costs (https://shopify.dev/docs/api/usage/limits#cost-calculation): a mutation is
  * 10; the order read is estimated from its nested connections, rounded.
@@ -54,7 +54,9 @@ export class ShopifyAdminSandbox {
 	#fulfillments = new Map<string, Fulfillment>();
 	/** fulfillmentCreate calls per order and tracking number, counted before validation. */
 	#createAttempts = new Map<string, number>();
-	#bucket = { available: BUCKET.maximumAvailable, at: Date.now() };
+	/** The shop's plan: Standard by default; tests and the demo may switch to Plus (20,000 / 1,000 a second). */
+	#plan = { ...STANDARD };
+	#bucket = { available: STANDARD.maximumAvailable, at: Date.now() };
 	#nextItem = 44_000_000_000;
 	#nextId = 5_000_000_000;
 	#seq = 0;
@@ -88,7 +90,7 @@ export class ShopifyAdminSandbox {
 		if (fault?.kind === "throttle") return this.#throttled(COST.set, 0);
 		const early = await failBefore(fault, {
 			error5xx: (status) => Response.json({ errors: status === 503 ? "Service Unavailable" : "Internal Server Error" }, { status }),
-			tooMany: () => Response.json({ errors: "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service." }, { status: 429, headers: { "Retry-After": "1.0" } }),
+			tooMany: (seconds) => Response.json({ errors: "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service." }, { status: 429, headers: { "Retry-After": seconds.toFixed(1) } }),
 		});
 		if (early) return early;
 		if (!body) return Response.json({ errors: [{ message: "Invalid JSON in request body" }] }, { status: 400 });
@@ -123,7 +125,7 @@ export class ShopifyAdminSandbox {
 	/** Leaky bucket by calculated cost: refills continuously at the restore rate. */
 	#spend(cost: number, run: () => GraphqlResult): Response {
 		const now = Date.now();
-		this.#bucket.available = Math.min(BUCKET.maximumAvailable, this.#bucket.available + ((now - this.#bucket.at) / 1000) * BUCKET.restoreRate);
+		this.#bucket.available = Math.min(this.#plan.maximumAvailable, this.#bucket.available + ((now - this.#bucket.at) / 1000) * this.#plan.restoreRate);
 		this.#bucket.at = now;
 		if (this.#bucket.available < cost) return this.#throttled(cost, this.#bucket.available);
 		this.#bucket.available -= cost;
@@ -133,12 +135,12 @@ export class ShopifyAdminSandbox {
 	#throttled(cost: number, available: number): Response {
 		return Response.json({
 			errors: [{ message: "Throttled", extensions: { code: "THROTTLED", documentation: "https://shopify.dev/api/usage/rate-limits" } }],
-			extensions: { cost: { requestedQueryCost: cost, actualQueryCost: null, throttleStatus: { ...BUCKET, currentlyAvailable: Math.floor(available) } } },
+			extensions: { cost: { requestedQueryCost: cost, actualQueryCost: null, throttleStatus: { ...this.#plan, currentlyAvailable: Math.floor(available) } } },
 		});
 	}
 
 	#status() {
-		return { ...BUCKET, currentlyAvailable: Math.floor(this.#bucket.available) };
+		return { ...this.#plan, currentlyAvailable: Math.floor(this.#bucket.available) };
 	}
 
 	#lookup(variables: Record<string, unknown>): GraphqlResult {
@@ -373,6 +375,12 @@ export class ShopifyAdminSandbox {
 				for (const sku of skus) if (!this.#variants.has(sku)) this.#variants.set(sku, { sku, inventoryItemId: `gid://shopify/InventoryItem/${this.#nextItem++}` });
 				return Response.json({ variants: skus.map((sku) => this.#variants.get(sku)) });
 			}
+			case "POST /sandbox/plan": {
+				const plan = (await request.json()) as { maximumAvailable?: number; restoreRate?: number };
+				this.#plan = { ...STANDARD, ...plan };
+				this.#bucket = { available: this.#plan.maximumAvailable, at: Date.now() };
+				return Response.json({ plan: this.#plan });
+			}
 			case "POST /sandbox/orders": {
 				const body = (await request.json().catch(() => null)) as { orders?: unknown[] } | Record<string, unknown> | null;
 				const list = (body && Array.isArray((body as { orders?: unknown[] }).orders) ? (body as { orders: unknown[] }).orders : body ? [body] : []) as Array<Record<string, unknown>>;
@@ -394,6 +402,8 @@ export class ShopifyAdminSandbox {
 						lineItems: f.lineItems,
 						events: f.events.map((e) => ({ status: e.status, happenedAt: e.happenedAt })),
 						createAttempts: this.#createAttempts.get(`${f.orderId}|${f.trackingInfo[0]?.number ?? ""}`) ?? 1,
+						/** When the fulfillmentCreate that made it arrived (ms since the epoch, this process's clock). */
+						receivedAt: Date.parse(f.createdAt),
 					}));
 				const order = orderId ? this.#orders.get(orderId) : undefined;
 				const fulfillmentOrders = order?.fulfillmentOrderIds.map((id) => {

@@ -57,7 +57,7 @@ export type OrderView = {
 	key: string;
 	status: string;
 	order: { channelOrderId: string; sourceUpdatedAt: string; cancelledAt: string | null; lines: Array<{ quantity: number }> } | null;
-	lines: Array<{ lineId: string; sku: string; op: string; target: number; reserved: number; backordered: number; committed: number; pending: boolean }>;
+	lines: Array<{ lineId: string; sku: string; op: string; target: number; reserved: number; backordered: number; committed: number; shipped: number; pending: boolean }>;
 	events: Array<{ seq: number; eventId: string | null; source: string; type: string; outcome: string | null; body: string }>;
 };
 
