@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
 	CONNECTION,
 	availability,
+	call,
 	deliver,
 	deliverCallbacks,
 	eventually,
@@ -132,6 +133,55 @@ describe("the fulfilment loop", () => {
 		expect(done!.deliveries.find((d) => d.kind === "3pl.cancel")).toMatchObject({ status: "delivered", after: "3pl.order:wh-east" });
 		expect((await shipbobOrders(key))[0]).toMatchObject({ cancelled: true });
 		expect(await availability(sku)).toMatchObject({ onHand: 4, reserved: 0 });
+	});
+
+	it("ships part of an order, then on cancellation releases what is still held and keeps what shipped committed", async () => {
+		const sku = uniqueSku("partial-cancel");
+		await stock(sku, 10, "wh-east");
+		const { id, key, body } = await placeOrder([{ sku, quantity: 4 }]);
+		await eventually(() => view(id), (v) => v?.status === "accepted");
+		// Split: a first parcel with part of the units; its notice arrives twice.
+		await sandbox("/sandbox/callbacks/misbehave", { json: { duplicateRate: 1 } });
+		await sandbox("/sandbox/shipbob/ship", { json: { match: key, split: true } });
+		const { callbacks } = await sandbox<{ callbacks: Array<{ path: string; headers: Record<string, string>; body: string }> }>("/sandbox/callbacks/drain", { json: { match: key } });
+		await sandbox("/sandbox/callbacks/misbehave", { json: {} });
+		const first = callbacks[0]!;
+		const statuses = [];
+		for (const cb of callbacks.filter((c) => c.body === first.body)) {
+			statuses.push(((await (await call(cb.path, { method: "POST", headers: cb.headers, body: cb.body })).json()) as { shipments: Array<{ status: string }> }).shipments[0]!.status);
+		}
+		expect(statuses).toEqual(["applied", "duplicate"]);
+		const partial = await eventually(() => view(id), (v) => v?.status === "partially_fulfilled");
+		const shipped = partial!.lines[0]!.shipped;
+		expect(shipped).toBeGreaterThan(0);
+		expect(shipped).toBeLessThan(4);
+		await eventually(() => availability(sku), (a) => a.onHand === 10 - shipped && a.reserved === 4 - shipped);
+
+		const cancelled = order({ id, lines: [{ sku, quantity: 4, price: "10.00" }], cancelled: true, updatedAt: new Date(Date.parse(body.updated_at) + 1000).toISOString() });
+		await deliver("orders/cancelled", cancelled);
+		await eventually(() => view(id), (v) => v?.status === "cancelled");
+		// Units that shipped stay shipped; the rest go back to sale.
+		expect(await eventually(() => availability(sku), (a) => a.reserved === 0)).toMatchObject({ onHand: 10 - shipped, available: 10 - shipped });
+	});
+
+	it("keeps a carrier event that arrives before its ship notice, and applies it once the shipment is known", async () => {
+		const sku = uniqueSku("early-tracking");
+		await stock(sku, 3, "wh-east");
+		const { id, key } = await placeOrder([{ sku, quantity: 1 }]);
+		await eventually(() => view(id), (v) => v?.status === "accepted");
+		const { shipped } = await sandbox<{ shipped: Array<{ shipments: Array<{ trackingNumber: string }> }> }>("/sandbox/shipbob/ship", { json: { match: key } });
+		const code = shipped[0]!.shipments[0]!.trackingNumber;
+		// The carrier knows the parcel (ordersync has not registered it yet) and reports it delivered first.
+		await fetch("http://127.0.0.1:8789/easypost/v2/trackers", {
+			method: "POST",
+			headers: { Authorization: `Basic ${btoa("EZTK_test:")}`, "Content-Type": "application/json" },
+			body: JSON.stringify({ tracker: { tracking_code: code, carrier: "USPS" } }),
+		});
+		await sandbox("/sandbox/easypost/advance", { json: { match: code, status: "delivered" } });
+		expect(await deliverCallbacks(code)).toEqual([200]);
+		expect((await view(id))!.status).toBe("accepted");
+		expect(await deliverCallbacks(key)).toEqual([200]);
+		await eventually(() => view(id), (v) => v?.status === "delivered");
 	});
 
 	it("dead-letters a delivery the 3PL refuses, shows its attempts, and retries it with a corrected payload", async () => {
