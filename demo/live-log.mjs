@@ -1,8 +1,8 @@
 // A readable live log of what happens to each order and SKU, read from the ops flow stream:
 // one line per step that matters to a person, coloured by outcome (green done, cyan on its way,
 // yellow waiting or changed, red needs an operator, dim routine). Routine events (each successful
-// outbound call, tracking relayed to the shop, stock committed per shipment, a status that repeats
-// the event before it) are left out; `curl …/ops/orders/<key>` has them all.
+// outbound call, tracking relayed to the shop, stock committed per shipment, a status or parcel
+// event that repeats the line before it) are left out; `curl …/ops/orders/<key>` has them all.
 const useColor = process.stdout.isTTY && !process.env.NO_COLOR;
 const paint = (code) => (text) => (useColor ? `\x1b[${code}m${text}\x1b[0m` : text);
 const green = paint(32);
@@ -68,7 +68,6 @@ const TRACKING = {
 	in_transit: ["in transit", cyan],
 	out_for_delivery: ["out for delivery", cyan],
 	available_for_pickup: ["at pickup point", yellow],
-	delivered: ["parcel delivered", green],
 	return_to_sender: ["returning", red],
 	failure: ["parcel lost", red],
 	error: ["carrier error", red],
@@ -129,6 +128,7 @@ export function formatFlow(event) {
 	if (type === "tracking.on-channel") return null; // the carrier's news, relayed to the shop as it came
 	if (type.startsWith("tracking.")) {
 		const status = type.slice(9);
+		if (status === "delivered") return null; // the order's "delivered" follows once every parcel is
 		const [label, style] = TRACKING[status] ?? [status.replaceAll("_", " "), plain];
 		return orderLine(event, label, style, detail);
 	}
@@ -136,7 +136,7 @@ export function formatFlow(event) {
 		const status = type.slice(9);
 		// "<shipment id>: 2 units via USPS 9400…"
 		const m = /^(\S+): (.*)$/.exec(detail);
-		const text = m ? `${m[2]} · parcel ${m[1]}` : detail;
+		const text = (m ? `${m[2]} · parcel ${m[1]}` : detail).replace(/^1 units\b/, "1 unit");
 		return orderLine(event, status === "shipped" ? "shipped" : `shipment ${status}`, status === "shipped" ? cyan : yellow, text);
 	}
 	// The exceptions desk records unroutable orders and dead letters again, without the order's name.
@@ -146,7 +146,7 @@ export function formatFlow(event) {
 	const label = LABELS[type] ?? type;
 	switch (type) {
 		case "routed":
-			return statusDetail(detail) ? null : orderLine(event, label, style, `→ ${detail}`);
+			return statusDetail(detail) ? null : orderLine(event, label, style, `→ ${detail.replaceAll(/\b1 units\b/g, "1 unit")}`);
 		case "accepted": {
 			if (statusDetail(detail)) return null;
 			// "3pl:shipbob order 300000012 for wh-east"
@@ -154,7 +154,8 @@ export function formatFlow(event) {
 			return orderLine(event, label, style, m ? `by ${destinationName(m[1])} at ${m[3]} (order ${m[2]})` : detail);
 		}
 		case "fulfilled":
-			return orderLine(event, label, style, statusDetail(detail) ? "every unit shipped" : detail);
+			// Follows the last parcel's "shipped" line; the channel's own fulfilled (without a 3PL) says more.
+			return statusDetail(detail) ? null : orderLine(event, label, style, detail);
 		case "partially_fulfilled":
 			return orderLine(event, label, style, "some units shipped, the rest to follow");
 		case "delivered":
@@ -171,6 +172,11 @@ export function formatFlow(event) {
 			return orderLine(event, label, style, `${event.sku ?? ""} ${detail}`);
 	}
 	const explain = WHAT[type];
+	if (statusDetail(detail)) {
+		// "1 lines" → "1 line", "1 of 1 lines short" → "1 of 1 line short"
+		const n = Number(/(\d+) lines?( short)?$/.exec(detail)[1]);
+		return orderLine(event, label, style, detail.replace(/lines?/, n === 1 ? "line" : "lines"));
+	}
 	let text = event.topic ? `${event.topic}${explain ? ` · ${explain}` : ""}` : (explain ?? detail);
 	if (type === "quarantined") text = `${text} (${detail})`;
 	return orderLine(event, label, style, text);

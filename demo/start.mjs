@@ -23,7 +23,7 @@ const SANDBOX = `http://127.0.0.1:${SANDBOX_PORT}`;
 // The demo clock: the sandbox warehouse ships orders this old, and each parcel moves one carrier
 // step (pre-transit → in transit → out for delivery → delivered) after this long.
 const SHIP_AFTER_MS = 4_000;
-const ADVANCE_AFTER_MS = 3_000;
+const ADVANCE_AFTER_MS = 2_500;
 /** About once a minute ShipBob fails a couple of calls, so the outbox's retries show. */
 const FAULT = { target: "shipbob", kind: "503", remaining: 2 };
 const FAULT_EVERY_S = 60;
@@ -57,6 +57,8 @@ mkdirSync(".wrangler", { recursive: true });
 const logFile = ".wrangler/dev.log";
 const log = openSync(logFile, "a");
 let stopping = false;
+/** What this run sent, said when it stops. */
+let summary = () => "";
 
 /** One `wrangler dev` per worker, its output in the log file; if one dies, the demo stops. */
 function startWorker(name, args) {
@@ -88,7 +90,7 @@ const worker = startWorker("the sync worker", ["--port", String(PORT), "--inspec
 async function stop(code = 0) {
 	if (stopping) return;
 	stopping = true;
-	console.log(dim("\nstopping…"));
+	console.log(dim(`\nstopping…${summary()}`));
 	for (const child of [worker, sandbox]) child.kill("SIGTERM");
 	await Promise.race([Promise.all([worker, sandbox].map((child) => new Promise((resolve) => child.once("exit", resolve)))), sleep(5000)]);
 	process.exit(code);
@@ -123,14 +125,24 @@ async function latestCursor() {
 	}
 }
 
-/** The sandbox shop sells the catalogue, so availability pushes for it land. */
+/**
+ * The sandbox shop sells the catalogue, so availability pushes for it land. It is on Shopify Plus
+ * (1,000 cost points a second): at an order a second, availability pushes, fulfilments and tracking
+ * events need more than the Standard plan's 100, and would queue behind its throttle.
+ */
 async function waitForSandbox() {
 	const skus = [...CATALOGUE, ...BUNDLES, ...STORE_ONLY].map((p) => p.sku);
 	for (let i = 0; i < 240; i++) {
 		try {
 			const response = await fetch(`${SANDBOX}/sandbox/variants`, { method: "POST", body: JSON.stringify({ skus }) });
-			if (response.ok) return;
-		} catch {}
+			if (response.ok) {
+				const plan = await fetch(`${SANDBOX}/sandbox/plan`, { method: "POST", body: JSON.stringify({ maximumAvailable: 20_000, restoreRate: 1_000 }) });
+				if (!plan.ok) throw new Error(`the sandbox shop refused the Plus plan: ${plan.status}`);
+				return;
+			}
+		} catch (error) {
+			if (error.message.startsWith("the sandbox shop")) throw error;
+		}
 		await sleep(250);
 	}
 	throw new Error(`the sandbox did not answer on ${SANDBOX} within 60 s; see ${logFile}`);
@@ -148,6 +160,11 @@ async function main() {
 		opsToken: vars.OPS_TOKEN,
 		onError: (message) => console.error(red(message)),
 	});
+	summary = () => {
+		const { orders, storeOnly, edits, cancels, faults } = traffic.stats;
+		const n = (count, word) => `${count} ${word}${count === 1 ? "" : "s"}`;
+		return ` this run sent ${n(orders, "order")} (${storeOnly} for the store exclusive), ${n(edits, "edit")} and ${n(cancels, "cancellation")}, and injected ${n(faults, "ShipBob fault")}`;
+	};
 	const seeded = await traffic.seed();
 	const skus = CATALOGUE.map((p) => p.sku);
 	const all = [...CATALOGUE, ...STORE_ONLY].length;
@@ -156,8 +173,21 @@ async function main() {
 			? `seeded ${skus.length} SKUs in 2 warehouses (wh-east, wh-west) and ${STORE_ONLY.map((p) => `${p.sku} at ${p.location}`).join(", ")}`
 			: `resuming with the orders and stock persisted in .wrangler/state (delete it for a fresh start)${seeded.length > 0 ? `; stocked ${seeded.join(", ")}` : ""}`,
 	);
+	// Not needed for a fresh start; a resumed one without it only has more exceptions to show.
+	const reconciled = await traffic.reconcile().catch((error) => {
+		console.error(red(`could not tell the sandbox shop of the orders still open: ${error.message}`));
+		return { orders: 0, retried: 0 };
+	});
+	if (reconciled.orders > 0) {
+		console.log(
+			dim(`told the sandbox shop (which starts empty) of ${reconciled.orders} orders still open in .wrangler/state`) +
+				dim(reconciled.retried > 0 ? `; re-sent ${reconciled.retried} fulfilments and tracking updates it had refused` : ""),
+		);
+	}
+	// Each step waits for the next tick, and the webhook it causes goes out with the tick after.
+	const loopSeconds = Math.round((SHIP_AFTER_MS + 1_000 + 3 * (ADVANCE_AFTER_MS + 1_000)) / 1000);
 	console.log(
-		`sending ~${RATE} Shopify webhooks/s; the sandbox warehouse ships each order after ~${SHIP_AFTER_MS / 1000} s and the carrier delivers it ~${(3 * ADVANCE_AFTER_MS) / 1000} s later. Ctrl-C to stop.`,
+		`sending ~${RATE} Shopify webhooks/s; the sandbox warehouse ships each order after ~${SHIP_AFTER_MS / 1000} s and the carrier moves it a step every ~${ADVANCE_AFTER_MS / 1000} s: delivered ~${loopSeconds} s after it came in. Ctrl-C to stop.`,
 	);
 	const auth = `-H 'Authorization: Bearer ${vars.OPS_TOKEN}'`;
 	console.log(dim(`  availability: curl '${BASE}/v1/availability?sku=${skus[0]}&sku=${skus[1]}'`));

@@ -1,8 +1,8 @@
 // Drives realistic Shopify webhook traffic at a running ordersync: new orders (each one also
-// known to the sandbox shop, as Shopify would know it), edits and cancellations while the order
-// is still in the warehouse's queue, the odd redelivery, an update that overtakes its create,
-// now and then a body Shopify signed but ordersync cannot read, and rarely an order no warehouse
-// can ship. The sandbox's clock (ship, carry, deliver) and its faults are driven from here too.
+// known to the sandbox shop, as Shopify would know it), edits while an order waits for stock,
+// cancellations before or just as the warehouse ships, the odd redelivery, an update that
+// overtakes its create, now and then a body Shopify signed but ordersync cannot read, and rarely
+// an order no warehouse can ship. The sandbox's clock (ship, carry, deliver) and its faults are driven from here too.
 import { BUNDLES, CATALOGUE, LOCATIONS, STORE_ONLY } from "./catalogue.mjs";
 import { shopifyOrder, signedDelivery } from "./shopify-orders.mjs";
 
@@ -21,7 +21,6 @@ export function createTraffic({ baseUrl, sandboxUrl, connection, secret, opsToke
 	let nextNumber = 1000 + (Math.floor(Date.now() / 1000) % 9000);
 	const opsHeaders = { Authorization: `Bearer ${opsToken}`, "Content-Type": "application/json" };
 	const stats = { orders: 0, storeOnly: 0, edits: 0, cancels: 0, faults: 0 };
-	const keys = [];
 
 	async function send(topic, body, eventId) {
 		const delivery = await signedDelivery({ secret, topic, body, eventId });
@@ -60,8 +59,6 @@ export function createTraffic({ baseUrl, sandboxUrl, connection, secret, opsToke
 		const updatedAt = overtaken ? new Date(Date.now() + 1000).toISOString() : createdAt;
 		const order = shopifyOrder({ id, number, lines, createdAt, updatedAt });
 		open.set(id, { lines, number, createdAt, updatedAt, bornMs: Date.now() });
-		keys.push(`${connection}:${id}`);
-		if (keys.length > 1000) keys.shift();
 		stats.orders++;
 		await register(order);
 		if (!overtaken) return send("orders/create", order);
@@ -187,6 +184,60 @@ export function createTraffic({ baseUrl, sandboxUrl, connection, secret, opsToke
 		return { location, skus: lowest.map((i) => i.sku) };
 	}
 
+	/**
+	 * The sandbox keeps nothing between runs; ordersync keeps everything in .wrangler/state. So the shop
+	 * is told again of the orders still open (holding or waiting for stock), and channel fulfilments (with
+	 * their tracking news) that were refused for want of their order are sent again. What the sandbox
+	 * forgot cannot come back: orders ShipBob had accepted but not shipped stay accepted, and tracking news
+	 * for fulfilments made in an earlier run has no fulfilment to go to (those dead-letter).
+	 */
+	async function reconcile() {
+		const get = async (path) => {
+			const response = await fetch(`${baseUrl}${path}`, { headers: opsHeaders });
+			if (!response.ok) throw new Error(`${path}: ${response.status}`);
+			return response.json();
+		};
+		const keys = new Set();
+		for (const { sku } of [...CATALOGUE, ...STORE_ONLY]) {
+			const detail = await get(`/ops/skus/${encodeURIComponent(sku)}`);
+			for (const r of detail.reservations ?? []) if (r.status === "open" && r.orderKey.startsWith(`${connection}:`)) keys.add(r.orderKey);
+		}
+		// Exception ids of dead letters are `delivery:<order key>:<delivery id>`.
+		const { items } = await get("/ops/exceptions?limit=1000");
+		const dead = items.filter((e) => e.kind === "dead-letter" && e.orderKey?.startsWith(`${connection}:`) && e.reason.includes("has no order"));
+		const fulfilments = dead.filter((e) => e.id.includes(":channel.fulfillment:"));
+		// Tracking news can reach the shop only for a fulfilment created there this run.
+		const resent = new Set(fulfilments.map((e) => e.id.slice(e.id.indexOf(":channel.fulfillment:") + 21)));
+		const tracking = dead.filter((e) => /:channel\.tracking:([^:]+):/.test(e.id) && resent.has(/:channel\.tracking:([^:]+):/.exec(e.id)[1]));
+		const refused = [...fulfilments, ...tracking];
+		for (const e of refused) keys.add(e.orderKey);
+
+		// Each order as the shop last described it: its newest applied orders/* webhook.
+		const orders = [];
+		const queue = [...keys];
+		await Promise.all(
+			Array.from({ length: 16 }, async () => {
+				for (let key = queue.pop(); key !== undefined; key = queue.pop()) {
+					const view = await get(`/ops/orders/${encodeURIComponent(key)}`).catch(() => null);
+					const last = view?.events?.filter((e) => e.source === "inbound" && e.outcome === "applied" && e.type.startsWith("orders/")).at(-1);
+					try {
+						if (last) orders.push(JSON.parse(last.body));
+					} catch {}
+				}
+			}),
+		);
+		for (let i = 0; i < orders.length; i += 200) {
+			const response = await fetch(`${sandboxUrl}/sandbox/orders`, { method: "POST", body: JSON.stringify({ orders: orders.slice(i, i + 200) }) });
+			if (!response.ok) throw new Error(`sandbox shop did not take the open orders: ${response.status} ${await response.text()}`);
+		}
+		let retried = 0;
+		for (const e of refused) {
+			const response = await fetch(`${baseUrl}/ops/exceptions/${encodeURIComponent(e.id)}/replay`, { method: "POST", headers: { Authorization: opsHeaders.Authorization } });
+			if (response.ok) retried++;
+		}
+		return { orders: orders.length, retried };
+	}
+
 	/** The sandbox's clock: the warehouse ships what waited long enough, parcels move, callbacks go to ordersync. */
 	async function advanceClock({ shipAfterMs, advanceAfterMs }) {
 		const response = await fetch(`${sandboxUrl}/sandbox/tick`, { method: "POST", body: JSON.stringify({ shipAfterMs, advanceAfterMs }) });
@@ -201,5 +252,5 @@ export function createTraffic({ baseUrl, sandboxUrl, connection, secret, opsToke
 		stats.faults++;
 	}
 
-	return { step: () => nextAction()(), seed, receiveDelivery, advanceClock, injectFault, stats, keys };
+	return { step: () => nextAction()(), seed, reconcile, receiveDelivery, advanceClock, injectFault, stats };
 }
