@@ -4,7 +4,7 @@ import { flowMonitor } from "../../durable-objects/flow-monitor";
 import { gateLimits } from "../../durable-objects/outbox";
 import { loadConfig } from "../config";
 import type { Env } from "../env";
-import { failure, json, readJson } from "../http";
+import { failure, invalid, json, readJson } from "../http";
 import { deliverInbound, type ReceivedEvent } from "../inbound";
 import type { Channel } from "../model/order";
 
@@ -99,20 +99,19 @@ export async function replayMany(request: IRequest, env: Env): Promise<Response>
  */
 export async function replayException(request: IRequest, env: Env): Promise<Response> {
 	const id = decodeURIComponent(request.params.id ?? "");
+	// An empty body replays as stored; a dead letter's retry may carry `{ "payload": {…} }`.
+	const text = await request.text();
 	let payload: unknown;
-	if (request.headers.get("Content-Length") !== "0" && request.body) {
-		const text = await request.text();
-		if (text.trim() !== "") {
-			let parsed: unknown;
-			try {
-				parsed = JSON.parse(text);
-			} catch {
-				return failure(400, "invalid_json", "body is not JSON");
-			}
-			const body = RetryBody.safeParse(parsed);
-			if (!body.success) return failure(400, "invalid_request", body.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; "));
-			payload = body.data.payload;
+	if (text.trim() !== "") {
+		let body: unknown;
+		try {
+			body = JSON.parse(text);
+		} catch {
+			return failure(400, "invalid_json", "body is not JSON");
 		}
+		const parsed = RetryBody.safeParse(body);
+		if (!parsed.success) return invalid(parsed.error);
+		payload = parsed.data.payload;
 	}
 	return replayOne(env, id, payload);
 }
