@@ -216,6 +216,34 @@ describe("the fulfilment loop", () => {
 		await eventually(() => view(id), (v) => v?.status === "accepted");
 	});
 
+	it("retries many dead letters at once by kind and text, and cancels one for good", async () => {
+		const sku = uniqueSku("bulk-dead");
+		await stock(sku, 5, "wh-east");
+		const ids = [newOrderId(), newOrderId()];
+		for (const id of ids) {
+			const body = { ...order({ id, lines: [{ sku, quantity: 1, price: "10.00" }] }), shipping_address: null };
+			await deliver("orders/create", body);
+		}
+		const exceptionIds = ids.map((id) => `delivery:${CONNECTION}:${id}:3pl.order:wh-east`);
+		const read = (id: string) => ops(`/ops/exceptions/${encodeURIComponent(id)}`).then((r) => r.json() as Promise<{ status: string; attempts: number; delivery: { status: string; history: unknown[] } }>);
+		for (const id of exceptionIds) await eventually(() => read(id), (e) => e.status === "open" && e.delivery.status === "dead");
+
+		// The address is still missing, so both fail again: each retried once more and dead again.
+		const bulk = await ops("/ops/exceptions/replay", { method: "POST", body: JSON.stringify({ kind: "dead-letter", text: `${CONNECTION}:${ids[0]}` }) });
+		expect(((await bulk.json()) as { total: number; succeeded: number }).total).toBe(1);
+		const both = await ops("/ops/exceptions/replay", { method: "POST", body: JSON.stringify({ ids: exceptionIds }) });
+		const answer = (await both.json()) as { total: number; succeeded: number; results: Array<{ id: string; status: number }> };
+		expect(answer).toMatchObject({ total: 2, succeeded: 2 });
+		for (const id of exceptionIds) await eventually(() => read(id), (e) => e.delivery.status === "dead" && e.delivery.history.length >= 2);
+
+		const cancelled = await ops(`/ops/exceptions/${encodeURIComponent(exceptionIds[0]!)}/cancel`, { method: "POST" });
+		expect(cancelled.status).toBe(200);
+		expect(await read(exceptionIds[0]!)).toMatchObject({ status: "resolved", delivery: { status: "cancelled" } });
+		// A cancelled delivery can still be sent again by an operator who changes their mind.
+		expect((await ops(`/ops/exceptions/${encodeURIComponent(exceptionIds[0]!)}/replay`, { method: "POST" })).status).toBe(202);
+		expect((await ops("/ops/exceptions/replay", { method: "POST", body: JSON.stringify({}) })).status).toBe(400);
+	});
+
 	it("retries 5xx and 429 answers with backoff, and reports each destination's circuit", async () => {
 		const sku = uniqueSku("flaky");
 		await stock(sku, 2, "wh-east");
