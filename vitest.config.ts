@@ -56,6 +56,7 @@ export default defineConfig({
 	],
 	test: {
 		include: ["test/**/*.test.ts"],
+		setupFiles: ["./test/setup.ts"],
 		reporters: ["default", "./test/summary-reporter.ts"],
 		testTimeout: 30_000,
 		// One file at a time: the sandbox of peers is shared, and the fault test turns chaos on for everyone.

@@ -281,6 +281,8 @@ export class OrderFlow extends DurableObject<Env> {
 		return {
 			key,
 			status: this.#get<OrderStatus>("status"),
+			/** Nothing in flight or due for this order: no saga step, routing or delivery waiting. */
+			idle: this.#driving === null && this.#pendingCount() === 0 && this.#outbox.pendingCount() === 0 && !this.#routable(),
 			order: order && { ...order, refunds: [...order.refunds, ...extra] },
 			lines: this.#lines().map((row) => ({
 				lineId: row.line_id,

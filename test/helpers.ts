@@ -56,6 +56,7 @@ export async function availability(sku: string) {
 export type OrderView = {
 	key: string;
 	status: string;
+	idle: boolean;
 	order: { channelOrderId: string; sourceUpdatedAt: string; cancelledAt: string | null; lines: Array<{ quantity: number }> } | null;
 	lines: Array<{ lineId: string; sku: string; op: string; target: number; reserved: number; backordered: number; committed: number; shipped: number; pending: boolean }>;
 	events: Array<{ seq: number; eventId: string | null; source: string; type: string; outcome: string | null; body: string }>;
@@ -79,9 +80,13 @@ export async function eventually<T>(read: () => Promise<T>, check: (value: T) =>
 	return value;
 }
 
+/** The order has done all it can by itself for now: saga steps, routing and deliveries included. */
 export function settled(view: OrderView | null): boolean {
-	return view !== null && view.status !== "received" && view.lines.every((line) => !line.pending);
+	return view !== null && view.status !== "received" && view.idle;
 }
+
+/** Statuses of an order whose units are all held and not yet shipped (routing may have moved it on). */
+export const HOLDING = ["reserved", "routed", "accepted"];
 
 export const SANDBOX = "http://127.0.0.1:8789";
 

@@ -18,7 +18,7 @@ describe("ops API", () => {
 		const id = newOrderId();
 		await deliver("orders/create", order({ id, lines: [{ sku, quantity: 1, price: "42.50" }] }));
 		const view = await eventually(() => orderView(id), settled);
-		expect(view).toMatchObject({ key: `${CONNECTION}:${id}`, status: "reserved", order: { channelOrderId: String(id) } });
+		expect(view).toMatchObject({ key: `${CONNECTION}:${id}`, status: "accepted", idle: true, order: { channelOrderId: String(id) } });
 		expect((await ops(`/ops/orders/${CONNECTION}:${newOrderId()}`)).status).toBe(404);
 		expect((await ops("/ops/orders/no-colon")).status).toBe(400);
 	});

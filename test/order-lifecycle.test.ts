@@ -11,11 +11,12 @@ describe("an order's life in its OrderFlow", () => {
 		const id = newOrderId();
 		await deliver("orders/create", order({ id, lines: [{ sku: a, quantity: 2, price: "60.00" }, { sku: b, quantity: 3, price: "8.00" }, { sku: null, quantity: 1, price: "2.00" }] }));
 		const view = await eventually(() => orderView(id), settled);
-		expect(view!.status).toBe("reserved");
+		// Held in full, then routed to the warehouse and accepted by the 3PL.
+		expect(view!.status).toBe("accepted");
 		expect(view!.lines.map((l) => [l.sku, l.reserved, l.backordered])).toEqual([[a, 2, 0], [b, 3, 0]]);
 		expect(await availability(a)).toMatchObject({ onHand: 10, reserved: 2, available: 8 });
 		expect(await availability(b)).toMatchObject({ onHand: 3, reserved: 3, available: 0 });
-		expect(view!.events.map((e) => e.type)).toEqual(["orders/create", "reserved"]);
+		expect(view!.events.map((e) => e.type)).toEqual(["orders/create", "reserved", "routed", "accepted"]);
 	});
 
 	it("backorders what stock cannot cover, and does not drop the line", async () => {
