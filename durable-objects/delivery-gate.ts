@@ -21,8 +21,8 @@ export type GateLimits = { concurrency: number; leaseMs: number; failures: numbe
 
 type CircuitRow = { failures: number; open_until_ms: number; paused_until_ms: number; last_error: string | null; opened_at: string | null };
 
-/** Short random wait, so objects waiting on a full destination do not all return at once. */
-const busyWaitMs = () => 50 + Math.random() * 200;
+/** Waiters forgotten after this long without asking again (they gave up, or were served elsewhere). */
+const WAITER_TTL_MS = 60_000;
 
 /**
  * One per outbound destination (a 3PL account, a shop, a tracking account), shared by every
@@ -33,6 +33,11 @@ const busyWaitMs = () => 50 + Math.random() * 200;
  */
 export class DeliveryGate extends DurableObject<Env> {
 	#sql: SqlStorage;
+	/** Holders refused for lack of a slot, with when they last asked: the queue in front of the gate. */
+	#waiters = new Map<string, number>();
+	/** How long a slot is typically held (moving average), to say when a waiter's turn comes. */
+	#holdMs = 100;
+	#acquiredAt = new Map<string, number>();
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
@@ -59,7 +64,18 @@ export class DeliveryGate extends DurableObject<Env> {
 				probe = true;
 			}
 			const inFlight = this.#sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM leases WHERE holder != ?", holder).one().n;
-			if (inFlight >= limits.concurrency) return { ok: false, waitMs: busyWaitMs(), reason: `${inFlight} requests in flight (limit ${limits.concurrency})` };
+			if (inFlight >= limits.concurrency) {
+				// Come back about when a slot should be free for you: with a long queue, polling
+				// sooner would only burn the thread that serves the slots.
+				this.#waiters.set(holder, now);
+				for (const [waiter, seen] of this.#waiters) if (now - seen > WAITER_TTL_MS) this.#waiters.delete(waiter);
+				const turns = this.#waiters.size / limits.concurrency;
+				const waitMs = Math.min(30_000, 20 + turns * this.#holdMs * (0.5 + Math.random()));
+				return { ok: false, waitMs, reason: `${inFlight} requests in flight (limit ${limits.concurrency}), ${this.#waiters.size} waiting` };
+			}
+			this.#waiters.delete(holder);
+			if (this.#acquiredAt.size > 10_000) this.#acquiredAt.clear(); // holders that crashed never release
+			this.#acquiredAt.set(holder, now);
 			this.#sql.exec(
 				"INSERT INTO leases (holder, expires_ms, probe) VALUES (?, ?, ?) ON CONFLICT (holder) DO UPDATE SET expires_ms = excluded.expires_ms, probe = excluded.probe",
 				holder, now + limits.leaseMs, probe ? 1 : 0,
@@ -74,6 +90,11 @@ export class DeliveryGate extends DurableObject<Env> {
 			const now = Date.now();
 			const probe = this.#sql.exec<{ probe: number }>("SELECT probe FROM leases WHERE holder = ?", holder).toArray()[0]?.probe === 1;
 			this.#sql.exec("DELETE FROM leases WHERE holder = ?", holder);
+			const acquired = this.#acquiredAt.get(holder);
+			if (acquired !== undefined) {
+				this.#acquiredAt.delete(holder);
+				this.#holdMs = 0.8 * this.#holdMs + 0.2 * (now - acquired);
+			}
 			const circuit = this.#circuit();
 			if (outcome.retryAfterMs !== undefined && outcome.retryAfterMs > 0) {
 				this.#sql.exec("UPDATE circuit SET paused_until_ms = MAX(paused_until_ms, ?)", now + outcome.retryAfterMs);
@@ -103,6 +124,7 @@ export class DeliveryGate extends DurableObject<Env> {
 		return {
 			inFlight,
 			limit: limits.concurrency,
+			waiting: [...this.#waiters.values()].filter((seen) => now - seen <= WAITER_TTL_MS).length,
 			circuit: !open ? "closed" : circuit.open_until_ms > now ? "open" : "half-open",
 			consecutiveFailures: circuit.failures,
 			lastError: circuit.last_error,

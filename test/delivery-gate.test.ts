@@ -20,6 +20,21 @@ describe("a destination's gate, shared by every object that delivers there", () 
 		expect(await g.acquire("order-c/1", limits)).toMatchObject({ ok: true });
 	});
 
+	it("tells a longer queue to come back later, instead of having everyone poll", async () => {
+		const g = gate();
+		await g.acquire("a/1", limits);
+		await g.acquire("b/1", limits);
+		const waits: number[] = [];
+		for (let i = 0; i < 10; i++) {
+			const permit = await g.acquire(`queued-${i}/1`, limits);
+			waits.push(permit.ok ? 0 : permit.waitMs);
+		}
+		// First in line: about half a slot's hold time; tenth: about five holds.
+		expect(waits[0]).toBeLessThan(100);
+		expect(waits[9]).toBeGreaterThan(250);
+		expect(await g.status(limits)).toMatchObject({ inFlight: 2, waiting: 10 });
+	});
+
 	it("frees the slot of a holder that never came back once its lease runs out", async () => {
 		const g = gate();
 		const short = { ...limits, concurrency: 1, leaseMs: 100 };
