@@ -11,9 +11,8 @@ import { loadConfig } from "../worker/config";
 import { parseChange } from "../worker/inbound";
 import { signShopifyBody, verifyShopifyHmac } from "../worker/connectors/shopify/signature";
 
-export { FlowMonitor } from "../durable-objects/flow-monitor";
-export { OrderFlow } from "../durable-objects/order-flow";
-export { SkuLedger } from "../durable-objects/sku-ledger";
+// Every Durable Object class the worker exports (wrangler.toml binds them all).
+export { DeliveryGate, FlowMonitor, OrderFlow, Parcel, SkuLedger } from "../worker/index";
 
 const SECRET_BINDING = "SHOPIFY_DEMO_SECRET";
 

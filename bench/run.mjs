@@ -13,15 +13,22 @@
 //      components are reserved on their own ledgers at once; both ledgers checked;
 //   4. GET /v1/availability latency for 1 and for 50 SKUs per request;
 //   5. propagation: stock change on a ledger → the push carrying it reaching the shop, under
-//      orders at half the rate of (2) plus periodic snapshots, and on a sample of (2)'s SKUs.
+//      orders at half the rate of (2) plus periodic snapshots, and on a sample of (2)'s SKUs;
+//   6. the fulfilment loop with healthy destinations, at a steady 50/s (run right after (1)):
+//      (6a) order webhook sent → its 3PL order at the ShipBob sandbox; (6b) ShipBob's signed
+//      order.shipped callback sent to the app → the fulfilment at the Shopify sandbox.
+// Stock is at a FULFILLMENT location, so every fully reserved order of every phase is routed and
+// sent to the ShipBob sandbox; between phases the bench waits (bounded) for that backlog.
 // Writes bench/results.json and bench/results.md. Loopback only; every loop is bounded; the servers
-// it starts are stopped in `finally` (and on SIGINT/SIGTERM). Roughly 2 minutes.
+// it starts are stopped in `finally` (and on SIGINT/SIGTERM). Roughly 2.5 minutes, more while the
+// app is slow to work off its 3PL backlog.
 //
 // Knobs (env): BENCH_CONNECTIONS (32), BENCH_FLOOR_SECONDS (10), BENCH_WEBHOOK_SECONDS (10),
 // BENCH_AVAIL_SECONDS (5), BENCH_LEDGER_RESERVES (20,000), BENCH_LEDGER_STOCK (75 % of the
 // reserves), BENCH_LEDGER_CONCURRENCY (32), BENCH_BUNDLE_LINES (12,000), BENCH_BUNDLE (GIFT-SET),
 // BENCH_PROPAGATION_SECONDS (8), BENCH_PROPAGATION_LOAD (0.5 of the rate of (2)),
-// BENCH_SANDBOX_LIMITS (off|shopify, see lib.mjs buildSandbox), BENCH_DO_STORAGE (shm|disk, see
+// BENCH_LOOP_RATE (50), BENCH_LOOP_SECONDS (10), BENCH_BACKLOG_WAIT_MS (15,000),
+// BENCH_SANDBOX_LIMITS (off|shopify, see lib.mjs sandboxPlan), BENCH_DO_STORAGE (shm|disk, see
 // server.mjs), BENCH_PORT_BASE (18780).
 
 import { execFileSync } from "node:child_process";
@@ -63,6 +70,11 @@ const LOOP_WAIT_MS = 30_000;
 /** (6)'s order ids (no other phase uses ids starting with 77) and the match that selects their 3PL references. */
 const LOOP_FIRST_ID = 77_000_000;
 const LOOP_MATCH = `${CONNECTION}:77`;
+const LOOP_WARMUP = 20;
+const LOOP_WARMUP_FIRST_ID = 78_000_000;
+const LOOP_WARMUP_MATCH = `${CONNECTION}:78`;
+/** Longest wait, between phases, for the app to finish sending the 3PL orders a phase left behind. */
+const BACKLOG_WAIT_MS = Number(process.env.BENCH_BACKLOG_WAIT_MS ?? 15_000);
 
 const GOALS = {
 	webhookRatio: 0.3,
@@ -1011,111 +1023,181 @@ async function waitFor(read, want, timeoutMs) {
 const orderIdOf = (reference) => Number(/(\d+)(?:\/[^/]*)?$/.exec(reference)?.[1]);
 
 /**
- * (6) The fulfilment loop with healthy destinations, at a moderate steady rate:
- *   (6a) order webhook sent (bench clock) → its 3PL order received by the ShipBob sandbox
- *        (`createdAt`, stamped by the sandbox on arrival, in GET /sandbox/shipbob/orders);
- *   (6b) ShipBob's signed order.shipped callback sent to the app (bench clock) → the fulfilment
- *        received by the Shopify sandbox (`receivedAt`, stamped by fulfillmentCreate, in
- *        GET /sandbox/fulfillments).
- * Both are wall clocks of this machine (ms). Every order of the phase is first registered with the
- * shop (POST /sandbox/orders, the same order JSON as the webhook), so its fulfilment is accepted.
+ * One pass of the fulfilment loop over `pool` (orders whose 3PL references contain `match`, and no
+ * others): registers the orders with the sandbox shop, sends their webhooks at LOOP_RATE, waits
+ * for their ShipBob orders, has ShipBob ship them all, drains the signed order.shipped callbacks
+ * and sends them to the app at LOOP_RATE, and waits (up to `waitMs` each) for the ShipBob orders
+ * and for the fulfilments at the shop. Returns when
+ * each step happened, by order id, with the CPU windows of both halves.
  */
-async function measureFulfilment(server, groups) {
+async function runLoop(server, groups, pool, match, waitMs = LOOP_WAIT_MS) {
 	const base = server.info.appUrl;
 	const shop = server.info.sandboxUrl;
-	const fds = objectBudget(server.info.appPids[0]);
-	// Each order makes an OrderFlow and, once shipped, a Parcel.
-	const count = Math.min(Math.round(LOOP_RATE * LOOP_SECONDS), Math.floor(fds.budget / 2));
-	log(`(6) fulfilment loop: ${n0(count)} orders (2–3 lines) at ${LOOP_RATE}/s → ShipBob sandbox; then their ship notices at ${LOOP_RATE}/s → Shopify sandbox (stock at ${stockLocation})`);
-	if (count < 10) throw new Error(`(6) only ${count} new objects fit under workerd's open-file limit (${fds.limit}); raise \`ulimit -n\``);
-	const pool = await signedOrders(count, LOOP_FIRST_ID, randomLines);
 	for (let i = 0; i < pool.length; i += 100) {
 		const orders = pool.slice(i, i + 100).map((p) => JSON.parse(p.body.toString("utf8")));
 		const out = await http(shop, "/sandbox/orders", { method: "POST", body: { orders } });
 		if (out.orders?.length !== orders.length || out.orders.some((o) => !o.fulfillmentOrders?.length)) throw new Error(`(6) registering orders with the sandbox shop failed: ${JSON.stringify(out).slice(0, 300)}`);
 	}
-	const drained = await quiesce(server.info.appPids, { maxMs: 15_000 });
-	const before = await http(shop, `/sandbox/shipbob/orders?match=${encodeURIComponent(LOOP_MATCH)}`);
-	if (before.orders.length) throw new Error(`(6) the ShipBob sandbox already holds ${before.orders.length} orders matching ${LOOP_MATCH}`);
+	const readShipBob = async () => (await http(shop, `/sandbox/shipbob/orders?match=${encodeURIComponent(match)}`)).orders;
+	const already = await readShipBob();
+	if (already.length) throw new Error(`(6) the ShipBob sandbox already holds ${already.length} orders matching ${match}`);
 
-	// (6a) orders → ShipBob.
+	// Orders → ShipBob.
 	let cpu = cpuWindow(groups, { threadsOf: server.info.appPids });
 	const placed = await steady(pool, LOOP_RATE, async (p) => ({ id: p.id, ...(await timedPost(`${base}${WEBHOOK_PATH}`, p.headers, p.body)) }));
 	const acked = placed.results.filter((r) => r.status === 200 && r.text.includes('"status":"applied"'));
-	const sentAt = new Map(placed.results.map((r) => [r.id, r.sentAt]));
-	const readShipBob = async () => (await http(shop, `/sandbox/shipbob/orders?match=${encodeURIComponent(LOOP_MATCH)}`)).orders;
-	const atShipBob = await waitFor(readShipBob, acked.length, LOOP_WAIT_MS);
-	const cpuA = cpu.end();
-	const firstAt = new Map();
+	const atShipBob = await waitFor(readShipBob, acked.length, waitMs);
+	const cpuPlaced = cpu.end();
+	const placedAt = new Map(placed.results.map((r) => [r.id, r.sentAt]));
+	const shipBobAt = new Map();
 	for (const o of atShipBob.items) {
-		const id = orderIdOf(o.referenceId);
 		if (typeof o.createdAt !== "number") throw new Error("(6a) GET /sandbox/shipbob/orders gives no createdAt (ms) per order");
-		if (!firstAt.has(id) || o.createdAt < firstAt.get(id)) firstAt.set(id, o.createdAt);
+		const id = orderIdOf(o.referenceId);
+		if (!shipBobAt.has(id) || o.createdAt < shipBobAt.get(id)) shipBobAt.set(id, o.createdAt);
 	}
-	const a = {
-		orders: count,
-		offeredPerSecond: LOOP_RATE,
-		sentPerSecond: r1(placed.sentPerSecond),
-		sendSeconds: r2(placed.seconds),
-		acked: acked.length,
-		notAcked: placed.results.length - acked.length,
-		notAckedExample: placed.results.find((r) => !acked.includes(r))?.text.slice(0, 200) ?? null,
-		ackP50Ms: r2(distribution(placed.results.map((r) => r.ackMs)).p50Ms),
-		ackP99Ms: r2(distribution(placed.results.map((r) => r.ackMs)).p99Ms),
-		reachedShipBob: firstAt.size,
-		shipBobOrders: atShipBob.items.length,
-		createdMoreThanOnce: atShipBob.items.filter((o) => o.createAttempts > 1).length,
-		lastArrivalAfterLastSendMs: firstAt.size ? Math.max(...firstAt.values()) - Math.max(...sentAt.values()) : null,
-		placedToShipBob: distribution([...firstAt].filter(([id]) => sentAt.has(id)).map(([id, at]) => at - sentAt.get(id))),
-		cpu: cpuA,
-	};
-	const da = a.placedToShipBob;
-	log(`    (6a) ${n0(a.acked)}/${n0(count)} orders acked at ${a.sentPerSecond}/s (ack p50 ${a.ackP50Ms} ms, p99 ${a.ackP99Ms} ms); ${n0(a.reachedShipBob)} reached ShipBob (${atShipBob.waitedMs} ms after the last send)`);
-	log(`    (6a) order webhook sent → 3PL order at ShipBob: p50 ${da.p50Ms} ms, p90 ${da.p90Ms} ms, p99 ${da.p99Ms} ms, max ${da.maxMs} ms; cpu ${JSON.stringify(cpuA)}`);
-	if (a.reachedShipBob < a.acked) log(`    WARNING (6a): ${a.acked - a.reachedShipBob} acked orders never reached ShipBob within ${LOOP_WAIT_MS} ms`);
 
-	// (6b) ship → callbacks → app → Shopify fulfilments.
-	await quiesce(server.info.appPids, { maxMs: 10_000 });
-	const shipped = await http(shop, "/sandbox/shipbob/ship", { method: "POST", body: { match: LOOP_MATCH } });
-	const { callbacks } = await http(shop, "/sandbox/callbacks/drain", { method: "POST", body: { match: LOOP_MATCH } });
+	// ShipBob ships → its callbacks → the app → fulfilments at the shop.
+	await quiesce(server.info.appPids, { maxMs: 5_000 });
+	const shipped = await http(shop, "/sandbox/shipbob/ship", { method: "POST", body: { match } });
+	const { callbacks } = await http(shop, "/sandbox/callbacks/drain", { method: "POST", body: { match } });
 	cpu = cpuWindow(groups, { threadsOf: server.info.appPids });
 	const noticed = await steady(callbacks, LOOP_RATE, async (c) => ({ id: orderIdOf(c.key), ...(await timedPost(`${base}${c.path}`, c.headers, c.body)) }));
 	const accepted = noticed.results.filter((r) => r.status === 200 && r.text.includes('"status":"accepted"'));
 	const noticeAt = new Map();
 	for (const r of noticed.results) if (!noticeAt.has(r.id) || r.sentAt < noticeAt.get(r.id)) noticeAt.set(r.id, r.sentAt);
 	const readFulfilments = async () => (await http(shop, "/sandbox/fulfillments")).fulfillments.filter((f) => noticeAt.has(orderIdOf(f.orderId)));
-	const atShop = await waitFor(readFulfilments, accepted.length, LOOP_WAIT_MS);
-	const cpuB = cpu.end();
-	const fulfilledAt = new Map();
+	const atShop = await waitFor(readFulfilments, accepted.length, waitMs);
+	const cpuNoticed = cpu.end();
+	const shopAt = new Map();
 	for (const f of atShop.items) {
 		if (typeof f.receivedAt !== "number") throw new Error("(6b) GET /sandbox/fulfillments gives no receivedAt (ms) per fulfilment");
 		const id = orderIdOf(f.orderId);
-		const at = f.receivedAt;
-		if (!fulfilledAt.has(id) || at < fulfilledAt.get(id)) fulfilledAt.set(id, at);
+		if (!shopAt.has(id) || f.receivedAt < shopAt.get(id)) shopAt.set(id, f.receivedAt);
 	}
-	const b = {
-		shipped: shipped.shipped.length,
-		callbacks: callbacks.length,
-		sentPerSecond: r1(noticed.sentPerSecond),
-		sendSeconds: r2(noticed.seconds),
-		accepted: accepted.length,
-		notAccepted: noticed.results.length - accepted.length,
-		notAcceptedExample: noticed.results.find((r) => !accepted.includes(r))?.text.slice(0, 200) ?? null,
-		ackP50Ms: r2(distribution(noticed.results.map((r) => r.ackMs)).p50Ms),
-		ackP99Ms: r2(distribution(noticed.results.map((r) => r.ackMs)).p99Ms),
-		reachedShop: fulfilledAt.size,
-		shopFulfilments: atShop.items.length,
-		lastArrivalAfterLastSendMs: fulfilledAt.size ? Math.max(...fulfilledAt.values()) - Math.max(...noticeAt.values()) : null,
-		noticeToShop: distribution([...fulfilledAt].map(([id, at]) => at - noticeAt.get(id))),
-		cpu: cpuB,
+	// Orders that went missing on the way: what their OrderFlow says (route, deliveries), for the report.
+	const missing = [...placedAt.keys()].filter((id) => !shipBobAt.has(id) || !shopAt.has(id));
+	const missingDetail = await Promise.all(
+		missing.slice(0, 3).map(async (id) => {
+			const o = await http(base, `/ops/orders/${encodeURIComponent(`${CONNECTION}:${id}`)}`, { ops: true }).catch((e) => ({ error: e.message }));
+			return { id, atShipBob: shipBobAt.has(id), atShop: shopAt.has(id), status: o.status, routing: o.routing, deliveries: (o.deliveries ?? []).map((d) => ({ id: d.id, status: d.status, attempts: d.attempts, nextAttemptAt: d.nextAttemptAt, waiting: d.waiting, lastError: d.lastError, createdAt: d.createdAt })), lines: o.lines, error: o.error };
+		}),
+	);
+	return { placed, acked, atShipBob, placedAt, shipBobAt, cpuPlaced, shipped: shipped.shipped, callbacks, noticed, accepted, atShop, noticeAt, shopAt, cpuNoticed, missing: missing.length, missingDetail };
+}
+
+/**
+ * (6) The fulfilment loop with healthy destinations (no faults), at a moderate steady rate:
+ *   (6a) order webhook sent (bench clock) → its 3PL order received by the ShipBob sandbox
+ *        (`createdAt`, stamped by the sandbox on arrival, in GET /sandbox/shipbob/orders);
+ *   (6b) ShipBob's signed order.shipped callback sent to the app (bench clock) → the fulfilment
+ *        received by the Shopify sandbox (`receivedAt`, stamped on the fulfillmentCreate's
+ *        arrival, in GET /sandbox/fulfillments).
+ * Both are wall clocks of this machine (ms). Every order of the phase is first registered with the
+ * shop (POST /sandbox/orders, the same order JSON as the webhook), so its fulfilment is accepted.
+ * A warm-up pass of LOOP_WARMUP orders goes round the whole loop first. Runs before (2), whose
+ * saturating load leaves the app a backlog of 3PL orders to send (see settleDeliveries).
+ */
+async function measureFulfilment(server, groups) {
+	const fds = objectBudget(server.info.appPids[0]);
+	// Each order makes an OrderFlow and, once shipped, a Parcel.
+	const count = Math.min(Math.round(LOOP_RATE * LOOP_SECONDS), Math.floor(fds.budget / 2) - LOOP_WARMUP);
+	if (count < 10) throw new Error(`(6) only ${count} new objects fit under workerd's open-file limit (${fds.limit}); raise \`ulimit -n\``);
+	log(`(6) fulfilment loop, healthy destinations: warm-up ${LOOP_WARMUP} orders round the loop, then ${n0(count)} orders (2–3 lines, stock at ${stockLocation}) at ${LOOP_RATE}/s → ShipBob sandbox, then their ship notices at ${LOOP_RATE}/s → Shopify sandbox`);
+	const warmPool = await signedOrders(LOOP_WARMUP, LOOP_WARMUP_FIRST_ID, randomLines);
+	const pool = await signedOrders(count, LOOP_FIRST_ID, randomLines);
+	const warm = await runLoop(server, groups, warmPool, LOOP_WARMUP_MATCH, 5_000);
+	if (warm.missing) log(`    WARNING (6) warm-up: ${warm.shipBobAt.size}/${LOOP_WARMUP} orders reached ShipBob, ${warm.shopAt.size} fulfilments reached the shop; e.g. ${JSON.stringify(warm.missingDetail).slice(0, 1500)}`);
+	const drained = await quiesce(server.info.appPids, { maxMs: 10_000 });
+
+	const r = await runLoop(server, groups, pool, LOOP_MATCH);
+	const ack = (results) => distribution(results.map((x) => x.ackMs));
+	const lastOf = (m) => (m.size ? Math.max(...m.values()) : null);
+	const a = {
+		orders: count,
+		offeredPerSecond: LOOP_RATE,
+		sentPerSecond: r1(r.placed.sentPerSecond),
+		sendSeconds: r2(r.placed.seconds),
+		acked: r.acked.length,
+		notAcked: r.placed.results.length - r.acked.length,
+		notAckedExample: r.placed.results.find((x) => !r.acked.includes(x))?.text.slice(0, 200) ?? null,
+		ackP50Ms: ack(r.placed.results).p50Ms,
+		ackP99Ms: ack(r.placed.results).p99Ms,
+		reachedShipBob: r.shipBobAt.size,
+		shipBobOrders: r.atShipBob.items.length,
+		createdMoreThanOnce: r.atShipBob.items.filter((o) => o.createAttempts > 1).length,
+		lastArrivalAfterLastSendMs: r.shipBobAt.size ? lastOf(r.shipBobAt) - lastOf(r.placedAt) : null,
+		placedToShipBob: distribution([...r.shipBobAt].filter(([id]) => r.placedAt.has(id)).map(([id, at]) => at - r.placedAt.get(id))),
+		cpu: r.cpuPlaced,
 	};
+	const b = {
+		shipped: r.shipped.length,
+		callbacks: r.callbacks.length,
+		sentPerSecond: r1(r.noticed.sentPerSecond),
+		sendSeconds: r2(r.noticed.seconds),
+		accepted: r.accepted.length,
+		notAccepted: r.noticed.results.length - r.accepted.length,
+		notAcceptedExample: r.noticed.results.find((x) => !r.accepted.includes(x))?.text.slice(0, 200) ?? null,
+		ackP50Ms: ack(r.noticed.results).p50Ms,
+		ackP99Ms: ack(r.noticed.results).p99Ms,
+		reachedShop: r.shopAt.size,
+		shopFulfilments: r.atShop.items.length,
+		lastArrivalAfterLastSendMs: r.shopAt.size ? lastOf(r.shopAt) - lastOf(r.noticeAt) : null,
+		noticeToShop: distribution([...r.shopAt].map(([id, at]) => at - r.noticeAt.get(id))),
+		cpu: r.cpuNoticed,
+	};
+	const da = a.placedToShipBob;
 	const db = b.noticeToShop;
-	log(`    (6b) ${n0(b.accepted)}/${n0(b.callbacks)} order.shipped callbacks accepted at ${b.sentPerSecond}/s (ack p50 ${b.ackP50Ms} ms, p99 ${b.ackP99Ms} ms); ${n0(b.reachedShop)} fulfilments reached the shop (${atShop.waitedMs} ms after the last send)`);
-	log(`    (6b) ship notice sent → fulfilment at Shopify: p50 ${db.p50Ms} ms, p90 ${db.p90Ms} ms, p99 ${db.p99Ms} ms, max ${db.maxMs} ms; cpu ${JSON.stringify(cpuB)}`);
+	log(`    (6a) ${n0(a.acked)}/${n0(count)} orders acked at ${a.sentPerSecond}/s (ack p50 ${a.ackP50Ms} ms, p99 ${a.ackP99Ms} ms); ${n0(a.reachedShipBob)} reached ShipBob, the last ${a.lastArrivalAfterLastSendMs} ms after the last send`);
+	log(`    (6a) order webhook sent → 3PL order at ShipBob: p50 ${da.p50Ms} ms, p90 ${da.p90Ms} ms, p99 ${da.p99Ms} ms, max ${da.maxMs} ms; cpu ${JSON.stringify(a.cpu)}`);
+	if (a.reachedShipBob < a.acked) log(`    WARNING (6a): ${a.acked - a.reachedShipBob} acked orders never reached ShipBob within ${LOOP_WAIT_MS} ms; e.g. ${JSON.stringify(r.missingDetail).slice(0, 1500)}`);
+	log(`    (6b) ${n0(b.accepted)}/${n0(b.callbacks)} order.shipped callbacks accepted at ${b.sentPerSecond}/s (ack p50 ${b.ackP50Ms} ms, p99 ${b.ackP99Ms} ms); ${n0(b.reachedShop)} fulfilments reached the shop, the last ${b.lastArrivalAfterLastSendMs} ms after the last send`);
+	log(`    (6b) ship notice sent → fulfilment at Shopify: p50 ${db.p50Ms} ms, p90 ${db.p90Ms} ms, p99 ${db.p99Ms} ms, max ${db.maxMs} ms; cpu ${JSON.stringify(b.cpu)}`);
 	if (b.reachedShop < b.accepted) log(`    WARNING (6b): ${b.accepted - b.reachedShop} accepted ship notices never reached the shop as fulfilments within ${LOOP_WAIT_MS} ms`);
-	const destinations = (await http(base, "/ops/destinations", { ops: true })).items;
+	const destinations = (await http(server.info.appUrl, "/ops/destinations", { ops: true })).items;
 	const complete = a.acked === count && a.reachedShipBob === count && b.callbacks === count && b.accepted === count && b.reachedShop === count;
-	return { rate: LOOP_RATE, orders: count, drainBeforeMs: drained, complete, placed: a, shipped: b, destinations };
+	return {
+		rate: LOOP_RATE,
+		orders: count,
+		warmup: { orders: LOOP_WARMUP, reachedShipBob: warm.shipBobAt.size, reachedShop: warm.shopAt.size, missingDetail: warm.missingDetail },
+		missingDetail: r.missingDetail,
+		drainBeforeMs: drained,
+		complete,
+		placed: a,
+		shipped: b,
+		destinations,
+	};
+}
+
+/**
+ * Between phases: waits (bounded) until the app's thread is idle and no outbound delivery holds a
+ * slot at its destination's gate. Every fully reserved order is routed and its 3PL order sent
+ * from the order's alarm, after the phase that placed it, at most `concurrency["3pl:…"]` at a
+ * time; a saturating phase leaves a backlog that the next phase would otherwise share the thread
+ * with. Records how long it took, whether it drained, and how many 3PL orders reached ShipBob meanwhile.
+ */
+async function settleDeliveries(server, label, maxMs = BACKLOG_WAIT_MS) {
+	const t = performance.now();
+	const shipBobCount = async () => (await http(server.info.sandboxUrl, "/sandbox/shipbob/orders?match=")).orders.length;
+	const before = await shipBobCount();
+	let drained = false;
+	let inFlight = null;
+	while (performance.now() - t < maxMs) {
+		await quiesce(server.info.appPids, { maxMs: Math.max(300, maxMs - (performance.now() - t)) });
+		const { items } = await http(server.info.appUrl, "/ops/destinations", { ops: true });
+		inFlight = Object.fromEntries(items.map((d) => [d.destination, d.inFlight]));
+		const idle = items.every((d) => d.inFlight === 0);
+		const w = cpuWindow({ app: server.info.appPids });
+		await sleep(300);
+		if (idle && w.end().app < 0.05) {
+			drained = true;
+			break;
+		}
+	}
+	const waitedMs = Math.round(performance.now() - t);
+	const after = await shipBobCount();
+	const out = { drained, waitedMs, shipBobOrdersMeanwhile: after - before, shipBobOrdersPerSecond: r1((after - before) / (waitedMs / 1000)), shipBobOrdersTotal: after, inFlight };
+	if (!drained) log(`WARNING before ${label}: the app is still busy after ${waitedMs} ms (3PL backlog? ${out.shipBobOrdersMeanwhile} orders reached ShipBob meanwhile, ${out.shipBobOrdersPerSecond}/s; in flight ${JSON.stringify(inFlight)}); ${label} shares the thread with it`);
+	return out;
 }
 
 // ---------------------------------------------------------------- report
@@ -1176,6 +1258,13 @@ function contaminated(results) {
 	check("(6b)", results.fulfilment?.shipped?.cpu);
 	for (const [k, v] of Object.entries(results.availability ?? {})) check(`(4) ${k}`, v.cpu);
 	return out;
+}
+
+/** Phases that started while the app was still working off an earlier phase's outbound deliveries. */
+function backlogged(results) {
+	return Object.entries(results.deliveryBacklog ?? {})
+		.filter(([, b]) => !b.drained)
+		.map(([label, b]) => `${label} (after ${(b.waitedMs / 1000).toFixed(0)} s of waiting, 3PL orders were reaching ShipBob at ${b.shipBobOrdersPerSecond}/s)`);
 }
 
 function goalsOf(results) {
@@ -1286,6 +1375,7 @@ function markdown(results) {
 			" (6) times each order from the bench's send of its webhook to the sandbox's arrival stamp on its ShipBob order, then each shipment from the bench's send of ShipBob's signed `order.shipped` callback to the sandbox's arrival stamp on its Shopify fulfilment (both wall clocks of this machine, ms), with no faults injected.",
 		w?.cappedByFileLimit ? `\n**Note:** (2) stopped early, at workerd's open-file limit (3 files per live Durable Object); raise \`ulimit -n\`.` : "",
 		results.otherCpu?.length ? `\n**Warning:** other processes used CPU during ${results.otherCpu.join(", ")}: those figures are low; rerun on a quiet machine.` : "",
+		results.backlogged?.length ? `\n**Warning:** the app's thread was still busy with earlier phases' outbound deliveries (3PL orders of routed orders) when ${results.backlogged.join("; ")} started: those figures include that work.` : "",
 		Object.values(results.pushExceptions ?? {}).some((e) => e.count) ? `\n**Warning:** pushes were refused or kept failing: ${JSON.stringify(results.pushExceptions)}` : "",
 		results.deliveryExceptions?.deadLetters || results.deliveryExceptions?.unroutable ? `\n**Warning:** deliveries dead-lettered or orders unroutable: ${JSON.stringify(results.deliveryExceptions)}` : "",
 		...(results.failures ?? []).map((f) => `\n**Run failed:** ${f}`),
@@ -1360,19 +1450,28 @@ async function main() {
 
 		results.floor = await measureFloor(server, groups);
 		await stockCatalog(server.info.appUrl);
+		// (6) first: the saturating phases leave the app a backlog of 3PL orders to send.
+		results.fulfilment = await measureFulfilment(server, groups);
+		if (!results.fulfilment.complete) {
+			const { placed: a, shipped: b } = results.fulfilment;
+			failures.push(`(6) fulfilment loop incomplete with healthy destinations: ${a.acked}/${results.fulfilment.orders} orders acked, ${a.reachedShipBob} reached ShipBob, ${b.accepted}/${b.callbacks} ship notices accepted, ${b.reachedShop} fulfilments reached the shop${a.notAckedExample ? `; e.g. ${a.notAckedExample}` : b.notAcceptedExample ? `; e.g. ${b.notAcceptedExample}` : ""}`);
+		}
+		results.deliveryBacklog = {};
+		results.deliveryBacklog["(2)"] = await settleDeliveries(server, "(2)");
 		results.webhooks = await measureWebhooks(server, groups, sb);
-		await quiesce(server.info.appPids, { maxMs: 15_000 });
+		results.deliveryBacklog["(5)"] = await settleDeliveries(server, "(5)");
 		results.propagation = await measurePropagation(server, groups, sb, results.webhooks.rps);
-		await quiesce(server.info.appPids, { maxMs: 15_000 });
+		results.deliveryBacklog["(4)"] = await settleDeliveries(server, "(4)");
 		results.availability = await measureAvailability(server, groups);
 		results.webhooks.oneConnection = await measureWebhooksSingle(server, results.webhooks.rps);
+		results.deliveryBacklog["(3)"] = await settleDeliveries(server, "(3)");
 		// One-line orders cost less than 2–3-line ones; the 2–3-line rate sizes the run conservatively.
 		results.reservations = await measureHotSku(server, groups, results.webhooks.rps * 1.5, sb);
 		const failed = Object.entries(results.reservations.checks).filter(([, ok]) => !ok).map(([name]) => name);
 		if (results.reservations.oversell !== 0 || failed.length) {
 			failures.push(`hot SKU invariants violated: oversell ${results.reservations.oversell}; failed checks: ${failed.join(", ") || "none"}`);
 		}
-		await quiesce(server.info.appPids, { maxMs: 15_000 });
+		results.deliveryBacklog["(3b)"] = await settleDeliveries(server, "(3b)");
 		results.ledger = await measureLedger(server, groups, sb);
 		const failedLedger = Object.entries(results.ledger.checks).filter(([, ok]) => !ok).map(([name]) => name);
 		if (results.ledger.oversell !== 0 || failedLedger.length) {
@@ -1383,12 +1482,6 @@ async function main() {
 		const failedBundles = Object.entries(results.bundles.checks).filter(([, ok]) => !ok).map(([name]) => name);
 		if (results.bundles.oversell !== 0 || failedBundles.length) {
 			failures.push(`(3c) bundle component ledgers' invariants violated: oversell ${results.bundles.oversell}; failed checks: ${failedBundles.join(", ") || "none"}`);
-		}
-		await quiesce([...server.info.probePids, ...server.info.appPids], { maxMs: 10_000 });
-		results.fulfilment = await measureFulfilment(server, groups);
-		if (!results.fulfilment.complete) {
-			const { placed: a, shipped: b } = results.fulfilment;
-			failures.push(`(6) fulfilment loop incomplete with healthy destinations: ${a.acked}/${results.fulfilment.orders} orders acked, ${a.reachedShipBob} reached ShipBob, ${b.accepted}/${b.callbacks} ship notices accepted, ${b.reachedShop} fulfilments reached the shop${a.notAckedExample ? `; e.g. ${a.notAckedExample}` : b.notAcceptedExample ? `; e.g. ${b.notAcceptedExample}` : ""}`);
 		}
 		results.sandboxCalls = sb.cursor;
 		// A refused or repeatedly failing push is raised as an exception: there should be none.
@@ -1418,6 +1511,7 @@ async function main() {
 	const sourceAtEnd = sourceInfo();
 	results.source = { ...sourceAtBuild, changedDuringRun: sourceAtEnd.commit !== sourceAtBuild.commit || sourceAtEnd.uncommittedChanges !== sourceAtBuild.uncommittedChanges };
 	results.otherCpu = contaminated(results);
+	results.backlogged = backlogged(results);
 	const failure = failures.length ? failures.join("\n") : null;
 	results.error = failure;
 	results.failures = failures.map((f) => f.split("\n")[0]);

@@ -62,7 +62,7 @@ if (!["on", "off"].includes(pushes)) throw new Error(`BENCH_PUSHES must be on or
 /**
  * The app's configuration as wrangler.toml declares it, read by wrangler's own reader (so TOML
  * tables such as [vars.INVENTORY] come out exactly as `wrangler dev` and deploy see them), with the
- * bench's secrets added and every admin endpoint pointed at the bench's sandbox.
+ * bench's secrets added and every admin, 3PL and tracking endpoint pointed at the bench's sandbox.
  */
 async function wranglerApp() {
 	const { unstable_readConfig } = await import("wrangler");
