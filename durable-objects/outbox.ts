@@ -4,7 +4,10 @@ import type { Env } from "../worker/env";
 import type { GateLimits, Outcome } from "./delivery-gate";
 import { type FlowEventInput, flowMonitor } from "./flow-monitor";
 
-/** The outbox table, added by each owning object's own migration list. */
+/**
+ * The outbox table, added by each owning object's own migration list. Frozen like any migration
+ * text: a later change goes in as a new migration in every owner, never as an edit here.
+ */
 export const OUTBOX_MIGRATION = `CREATE TABLE deliveries (
 	seq INTEGER PRIMARY KEY AUTOINCREMENT,
 	id TEXT NOT NULL UNIQUE,
