@@ -36,7 +36,9 @@ export default defineConfig({
 					OPS_TOKEN: "test-ops-token-0123456789",
 					// Retries on a test's time scale: same rules as wrangler.toml, milliseconds instead of seconds.
 					DELIVERY: {
-						maxAttempts: 12,
+						// Shopify deliveries make two calls each (read, then write): at 30% faults an attempt fails
+						// half the time, so the fault test needs room before a delivery is given up (0.51^25 ≈ 5e-8).
+						maxAttempts: 25,
 						maxAgeMs: 600_000,
 						baseBackoffMs: 20,
 						maxBackoffMs: 400,
