@@ -618,11 +618,10 @@ export class OrderFlow extends DurableObject<Env> {
 	}
 
 	/** Units still to ship, per saga line, for the lines that need shipping. */
-	#shippable(): RouteLine[] {
-		const order = this.#get<CanonicalOrder>("order");
+	#shippable(lines: LineRow[] = this.#lines(), order = this.#get<CanonicalOrder>("order")): RouteLine[] {
 		if (!order) return [];
 		const physical = new Set(order.lines.filter((l) => l.requiresShipping).map((l) => l.channelLineId));
-		return this.#lines()
+		return lines
 			.filter((row) => row.op === "reserve" && row.target > 0 && physical.has(parentLineId(row.line_id)))
 			.map((row) => ({ lineId: row.line_id, sku: row.sku, quantity: row.target }));
 	}
@@ -854,7 +853,7 @@ export class OrderFlow extends DurableObject<Env> {
 		const shipments = this.#sql.exec<{ tracking_status: string | null; status: string }>("SELECT tracking_status, status FROM shipments").toArray();
 		const routes = this.#sql.exec<{ status: string }>("SELECT status FROM routes").toArray();
 		const shipped = lines.some((row) => row.shipped > 0);
-		const outstanding = this.#shippable().length > 0;
+		const outstanding = this.#shippable(lines, order).length > 0;
 		let next: OrderStatus;
 		if (order.cancelledAt) next = "cancelled";
 		else if (shipped && !outstanding) {
