@@ -34,6 +34,7 @@ export default defineConfig({
 					SHOPIFY_OUTLET_SECRET: "test-outlet-secret",
 					SHOPIFY_DEMO_ADMIN_TOKEN: "shpat_sandbox_test_token",
 					OPS_TOKEN: "test-ops-token-0123456789",
+					OPS_READ_TOKEN: "test-read-token-0123456789",
 					// Retries on a test's time scale: same rules as wrangler.toml, milliseconds instead of seconds.
 					DELIVERY: {
 						// Shopify deliveries make two calls each (read, then write): at 30% faults an attempt fails

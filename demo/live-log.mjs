@@ -119,7 +119,8 @@ export function formatFlow(event) {
 	}
 
 	// Outbound calls: a success is routine unless it took retries; what it achieved has its own event.
-	if (type === "delivered" && detail.includes(" → ")) {
+	if (type === "retrying") return null; // the line after a success says it took retries
+	if (type === "sent") {
 		const retried = / \(attempt (\d+)\)$/.exec(detail);
 		if (!retried) return null;
 		const [kind, destination] = detail.replace(retried[0], "").split(" → ");
@@ -139,9 +140,6 @@ export function formatFlow(event) {
 		const text = (m ? `${m[2]} · parcel ${m[1]}` : detail).replace(/^1 units\b/, "1 unit");
 		return orderLine(event, status === "shipped" ? "shipped" : `shipment ${status}`, status === "shipped" ? cyan : yellow, text);
 	}
-	// The exceptions desk records unroutable orders and dead letters again, without the order's name.
-	if ((type === "unroutable" || type === "dead-lettered") && !event.connection) return null;
-
 	const style = STYLE[type] ?? plain;
 	const label = LABELS[type] ?? type;
 	switch (type) {

@@ -58,6 +58,17 @@ const MIGRATIONS = [
 	ALTER TABLE exceptions_v2 RENAME TO exceptions;
 	CREATE INDEX exceptions_by_status ON exceptions (status, created_at);
 	`,
+	// v3: events name their channel and the order's status after them; orders are found by name.
+	`ALTER TABLE flows ADD COLUMN channel TEXT;
+	ALTER TABLE flows ADD COLUMN status TEXT;
+	CREATE TABLE orders (
+		order_key TEXT PRIMARY KEY,
+		order_name TEXT,
+		connection TEXT,
+		status TEXT,
+		updated_at TEXT NOT NULL
+	);
+	CREATE INDEX orders_by_name ON orders (order_name);`,
 ];
 
 export type ExceptionKind = "quarantine" | "failure" | "gap" | "dead-letter" | "unroutable" | "shipment";
@@ -74,12 +85,21 @@ export function noteFlows(ctx: { waitUntil(promise: Promise<unknown>): void }, e
 
 /** Recent flow events kept for consoles that reconnect and ask for everything after a cursor. */
 const FLOW_HISTORY = 10_000;
+/** What a console sees first when it does not say where it left off. */
+const FIRST_SCREEN = 200;
+/** Events per stream frame when catching a console up. */
+const FRAME_EVENTS = 500;
+/** Orders not heard of for this long drop out of the by-name index (their objects keep everything). */
+const ORDER_INDEX_DAYS = 90;
 
 export interface FlowEventInput {
 	type: string;
 	connection?: string;
+	channel?: string;
 	orderKey?: string;
 	orderName?: string;
+	/** The order's status once this event was applied. */
+	status?: string;
 	sku?: string;
 	topic?: string;
 	eventId?: string;
@@ -89,6 +109,10 @@ export interface FlowEvent extends FlowEventInput {
 	cursor: number;
 	at: string;
 }
+
+export type ConsoleRole = "read" | "operator";
+/** Kept with each console's socket, so it survives the object hibernating. */
+type Attachment = { role: ConsoleRole; connectedAt: string };
 
 export interface QuarantineInput {
 	connection: string;
@@ -121,9 +145,10 @@ type ExceptionRow = {
 };
 
 /**
- * Operations' view across all orders: a bounded stream of recent flow events (with cursors)
- * and the exceptions desk (quarantined webhooks, failed saga steps). Order processing never
- * waits on the stream; quarantines are written here before the webhook is acknowledged.
+ * Operations' view across all orders: a bounded stream of recent flow events (with cursors),
+ * fanned out live to consoles over hibernating WebSockets, and the exceptions desk (quarantined
+ * webhooks, dead letters, unroutable orders). Order processing never waits on the stream;
+ * quarantines are written here before the webhook is acknowledged.
  */
 export class FlowMonitor extends DurableObject<Env> {
 	#sql: SqlStorage;
@@ -133,46 +158,141 @@ export class FlowMonitor extends DurableObject<Env> {
 		super(ctx, env);
 		this.#sql = ctx.storage.sql;
 		migrate(ctx.storage, MIGRATIONS);
+		// Keepalives are answered without waking the object.
+		ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
 	}
 
 	record(events: FlowEventInput[]): void {
 		const at = new Date().toISOString();
+		const stored: FlowEvent[] = [];
 		for (const e of events) {
-			this.#sql.exec(
-				"INSERT INTO flows (at, type, connection, order_key, order_name, sku, topic, event_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-				at, e.type, e.connection ?? null, e.orderKey ?? null, e.orderName ?? null, e.sku ?? null, e.topic ?? null, e.eventId ?? null, e.detail ?? null,
-			);
+			const { cursor } = this.#sql
+				.exec<{ cursor: number }>(
+					`INSERT INTO flows (at, type, connection, channel, order_key, order_name, status, sku, topic, event_id, detail)
+					 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING cursor`,
+					at, e.type, e.connection ?? null, e.channel ?? null, e.orderKey ?? null, e.orderName ?? null, e.status ?? null,
+					e.sku ?? null, e.topic ?? null, e.eventId ?? null, e.detail ?? null,
+				)
+				.one();
+			if (e.orderKey) {
+				this.#sql.exec(
+					`INSERT INTO orders (order_key, order_name, connection, status, updated_at) VALUES (?, ?, ?, ?, ?)
+					 ON CONFLICT (order_key) DO UPDATE SET order_name = COALESCE(excluded.order_name, order_name),
+					 status = COALESCE(excluded.status, status), updated_at = excluded.updated_at`,
+					e.orderKey, e.orderName ?? null, e.connection ?? null, e.status ?? null, at,
+				);
+			}
+			stored.push({ ...e, cursor, at });
 		}
+		this.#broadcast({ type: "events", events: stored });
 		this.#sincePrune += events.length;
 		if (this.#sincePrune >= 500) {
 			this.#sincePrune = 0;
 			this.#sql.exec("DELETE FROM flows WHERE cursor <= (SELECT MAX(cursor) FROM flows) - ?", FLOW_HISTORY);
+			this.#sql.exec("DELETE FROM orders WHERE updated_at < ?", new Date(Date.now() - ORDER_INDEX_DAYS * 86_400_000).toISOString());
 		}
 	}
 
 	/** Events after `cursor`, oldest first; `cursor` in the answer is where to ask from next. */
 	flows(after: number, limit: number): { events: FlowEvent[]; cursor: number } {
 		const rows = this.#sql
-			.exec<Record<string, string | number | null>>(
-				"SELECT * FROM flows WHERE cursor > ? ORDER BY cursor LIMIT ?",
-				after, Math.min(Math.max(limit, 1), 1000),
-			)
+			.exec<FlowRow>("SELECT * FROM flows WHERE cursor > ? ORDER BY cursor LIMIT ?", after, Math.min(Math.max(limit, 1), 1000))
 			.toArray();
-		const events = rows.map((row) => ({
-			cursor: row.cursor as number,
-			at: row.at as string,
-			type: row.type as string,
-			...optional({
-				connection: row.connection,
-				orderKey: row.order_key,
-				orderName: row.order_name,
-				sku: row.sku,
-				topic: row.topic,
-				eventId: row.event_id,
-				detail: row.detail,
-			}),
-		}));
+		const events = rows.map(toFlowEvent);
 		return { events, cursor: events.at(-1)?.cursor ?? after };
+	}
+
+	/** Orders by the name people use (`#1001`), most recently active first. */
+	ordersNamed(name: string) {
+		return this.#sql
+			.exec<{ order_key: string; order_name: string | null; connection: string | null; status: string | null; updated_at: string }>(
+				"SELECT * FROM orders WHERE order_name = ? ORDER BY updated_at DESC LIMIT 50",
+				name,
+			)
+			.toArray()
+			.map((row) => ({ key: row.order_key, name: row.order_name, connection: row.connection, status: row.status, updatedAt: row.updated_at }));
+	}
+
+	/**
+	 * A console's live stream (the worker has checked its token and says which role it has).
+	 * It gets `hello`, then every kept event after `?after=` (or the latest few), then each new
+	 * event as it is recorded. All of that happens before this returns, with no await, so no
+	 * event recorded meanwhile can slip between the catch-up and the live feed.
+	 */
+	override fetch(request: Request): Response {
+		if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
+			return Response.json({ error: { code: "upgrade_required", message: "the stream is a WebSocket" } }, { status: 426, headers: { Upgrade: "websocket" } });
+		}
+		const role: ConsoleRole = request.headers.get("X-Ordersync-Role") === "operator" ? "operator" : "read";
+		const param = new URL(request.url).searchParams.get("after");
+		const after = param === null ? null : Number(param);
+		if (after !== null && (!Number.isSafeInteger(after) || after < 0)) {
+			return Response.json({ error: { code: "invalid_request", message: "after must be a non-negative integer" } }, { status: 400 });
+		}
+
+		const { 0: client, 1: server } = new WebSocketPair();
+		this.ctx.acceptWebSocket(server);
+		server.serializeAttachment({ role, connectedAt: new Date().toISOString() } satisfies Attachment);
+		const { newest, oldest } = this.#sql
+			.exec<{ newest: number | null; oldest: number | null }>("SELECT MAX(cursor) AS newest, MIN(cursor) AS oldest FROM flows")
+			.one();
+		server.send(JSON.stringify({ type: "hello", role, cursor: newest ?? 0, oldest: oldest ?? 0 }));
+
+		let from = after ?? Math.max(0, (newest ?? 0) - FIRST_SCREEN);
+		if (after !== null && oldest !== null && after < oldest - 1) {
+			server.send(JSON.stringify({ type: "gap", after, until: oldest - 1 }));
+			from = oldest - 1;
+		}
+		for (;;) {
+			const rows = this.#sql.exec<FlowRow>("SELECT * FROM flows WHERE cursor > ? ORDER BY cursor LIMIT ?", from, FRAME_EVENTS).toArray();
+			if (rows.length === 0) break;
+			server.send(JSON.stringify({ type: "events", events: rows.map(toFlowEvent) }));
+			from = rows.at(-1)!.cursor;
+		}
+		return new Response(null, { status: 101, webSocket: client });
+	}
+
+	/** Consoles only listen (their keepalive `ping` is answered without waking this object). */
+	override webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): void {
+		if (message !== "ping") ws.send(JSON.stringify({ type: "error", message: "the stream takes no messages; reconnect with ?after=<cursor> to resume" }));
+	}
+
+	/** Answer the close frame, or the console waits for it until its own timeout. */
+	override webSocketClose(ws: WebSocket, code: number, reason: string): void {
+		try {
+			ws.close(code === 1005 || code === 1006 ? 1000 : code, reason);
+		} catch {
+			// already closed
+		}
+	}
+
+	override webSocketError(ws: WebSocket, error: unknown): void {
+		const attachment = ws.deserializeAttachment() as Attachment | null;
+		console.warn(JSON.stringify({ level: "warn", message: "console stream error", role: attachment?.role, error: String(error) }));
+	}
+
+	/** Sends to every connected console; one that cannot take it is dropped and will resume by cursor. */
+	#broadcast(message: unknown): void {
+		const sockets = this.ctx.getWebSockets();
+		if (sockets.length === 0) return;
+		const frame = JSON.stringify(message);
+		for (const ws of sockets) {
+			try {
+				ws.send(frame);
+			} catch {
+				try {
+					ws.close(1011, "send failed; resume with ?after=<cursor>");
+				} catch {
+					// already gone
+				}
+			}
+		}
+	}
+
+	/** Tells consoles an exception opened, changed or cleared. */
+	#announce(id: string): void {
+		const row = this.#sql.exec<ExceptionRow>("SELECT * FROM exceptions WHERE id = ?", id).toArray()[0];
+		if (row) this.#broadcast({ type: "exception", exception: toException(row) });
 	}
 
 	/** Keeps a signed-but-unusable webhook whole; the same event redelivered is stored once. */
@@ -189,12 +309,13 @@ export class FlowMonitor extends DurableObject<Env> {
 			return true;
 		});
 		if (created) {
-			this.record([{ type: "quarantined", connection: input.connection, topic: input.topic, eventId: input.eventId, detail: input.reason }]);
+			this.record([{ type: "quarantined", connection: input.connection, channel: input.channel, topic: input.topic, eventId: input.eventId, detail: input.reason }]);
+			this.#announce(id);
 		}
 		return { id, created };
 	}
 
-	/** Opens (or re-opens) an exception for something that keeps failing. */
+	/** Opens (or re-opens) an exception for something that keeps failing. The caller notes its own flow event. */
 	raise(input: { id: string; kind: Exclude<ExceptionKind, "quarantine">; orderKey?: string; reason: string }): void {
 		const now = new Date().toISOString();
 		this.#sql.exec(
@@ -202,8 +323,7 @@ export class FlowMonitor extends DurableObject<Env> {
 			 ON CONFLICT (id) DO UPDATE SET status = 'open', reason = excluded.reason, updated_at = excluded.updated_at, resolution = NULL`,
 			input.id, input.kind, input.reason, input.orderKey ?? null, now, now,
 		);
-		const type = input.kind === "gap" || input.kind === "unroutable" ? input.kind : input.kind === "dead-letter" ? "dead-lettered" : "failed";
-		this.record([{ type, orderKey: input.orderKey, detail: input.reason }]);
+		this.#announce(input.id);
 	}
 
 	/** Exceptions clear themselves once what failed has succeeded. */
@@ -213,6 +333,7 @@ export class FlowMonitor extends DurableObject<Env> {
 			"UPDATE exceptions SET status = 'resolved', resolution = ?, updated_at = ? WHERE id = ? AND status = 'open'",
 			resolution, now, id,
 		).rowsWritten;
+		if (changed > 0) this.#announce(id);
 		return changed > 0;
 	}
 
@@ -221,6 +342,7 @@ export class FlowMonitor extends DurableObject<Env> {
 			"UPDATE exceptions SET attempts = attempts + 1, reason = ?, updated_at = ? WHERE id = ?",
 			error, new Date().toISOString(), id,
 		);
+		this.#announce(id);
 	}
 
 	exceptions(status: "open" | "resolved" | "all" = "open", limit = 200) {
@@ -237,6 +359,27 @@ export class FlowMonitor extends DurableObject<Env> {
 		const row = this.#sql.exec<ExceptionRow>("SELECT * FROM exceptions WHERE id = ?", id).toArray()[0];
 		return row ? { ...toException(row), rawBody: row.raw_body } : null;
 	}
+}
+
+type FlowRow = Record<string, string | number | null> & { cursor: number; at: string; type: string };
+
+function toFlowEvent(row: FlowRow): FlowEvent {
+	return {
+		cursor: row.cursor,
+		at: row.at,
+		type: row.type,
+		...withoutEmpty({
+			connection: row.connection,
+			channel: row.channel,
+			orderKey: row.order_key,
+			orderName: row.order_name,
+			status: row.status,
+			sku: row.sku,
+			topic: row.topic,
+			eventId: row.event_id,
+			detail: row.detail,
+		}),
+	};
 }
 
 function toException(row: ExceptionRow) {
@@ -259,7 +402,7 @@ function toException(row: ExceptionRow) {
 	};
 }
 
-function optional(fields: Record<string, string | number | null | undefined>): Record<string, string> {
+function withoutEmpty(fields: Record<string, string | number | null | undefined>): Record<string, string> {
 	const out: Record<string, string> = {};
 	for (const [key, value] of Object.entries(fields)) if (value !== null && value !== undefined) out[key] = String(value);
 	return out;

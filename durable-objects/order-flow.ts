@@ -494,7 +494,7 @@ export class OrderFlow extends DurableObject<Env> {
 	/** Starts the saga for new intents; the flow event goes out with its results, in one message. */
 	#afterChange(received: FlowNote): void {
 		if (this.#pendingCount() > 0 || this.#routable()) {
-			this.#unsent.push(received);
+			this.#unsent.push({ ...received, status: this.#get<OrderStatus>("status") ?? undefined });
 			void this.ctx.storage.setAlarm(Date.now() + BACKSTOP_MS);
 			void this.#drive().catch(() => {});
 		} else {
@@ -601,9 +601,9 @@ export class OrderFlow extends DurableObject<Env> {
 
 	async #stepFailed(id: string, what: string, attempts: number, error: unknown): Promise<void> {
 		if (attempts + 1 !== RAISE_AFTER_ATTEMPTS) return;
-		await flowMonitor(this.env)
-			.raise({ id, kind: "failure", orderKey: this.#get<string>("key") ?? undefined, reason: `${what} failed ${RAISE_AFTER_ATTEMPTS} times: ${errorText(error)}` })
-			.catch(() => {});
+		const reason = `${what} failed ${RAISE_AFTER_ATTEMPTS} times: ${errorText(error)}`;
+		this.#emit([{ type: "failed", detail: reason }]);
+		await flowMonitor(this.env).raise({ id, kind: "failure", orderKey: this.#get<string>("key") ?? undefined, reason }).catch(() => {});
 	}
 
 	/** An order is routed once all its shippable units are held and no saga step is in flight. */
@@ -876,7 +876,7 @@ export class OrderFlow extends DurableObject<Env> {
 		);
 		this.#put("status", next);
 		const short = lines.filter((row) => row.backordered > 0).length;
-		return [{ type: next, detail: short > 0 ? `${short} of ${lines.length} lines short` : `${lines.length} lines` }];
+		return [{ type: next, status: next, detail: short > 0 ? `${short} of ${lines.length} lines short` : `${lines.length} lines` }];
 	}
 
 	/** Flow events are telemetry for consoles: never awaited, never allowed to fail the order. */
@@ -885,7 +885,12 @@ export class OrderFlow extends DurableObject<Env> {
 		if (!key || events.length === 0) return;
 		const connection = key.slice(0, key.indexOf(":"));
 		const order = this.#get<CanonicalOrder>("order");
-		const stamped = events.map((e) => ({ ...e, orderKey: key, connection, orderName: order?.channelOrderName }));
+		// Events batch up while the saga runs: each carries the status the order had reached by then.
+		let status = events.find((e) => e.status)?.status ?? this.#get<OrderStatus>("status") ?? undefined;
+		const stamped = events.map((e) => {
+			status = e.status ?? status;
+			return { ...e, orderKey: key, connection, channel: order?.channel, orderName: order?.channelOrderName, status };
+		});
 		noteFlows(this.ctx, this.env, stamped);
 	}
 

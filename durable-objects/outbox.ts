@@ -240,7 +240,7 @@ export class Outbox {
 				now, JSON.stringify(result.value ?? null), history, row.id,
 			);
 			const events = this.hooks.delivered(toDelivery({ ...row, status: "delivered", result: JSON.stringify(result.value ?? null) }), result.value);
-			this.hooks.note([{ type: "delivered", detail: `${row.kind} → ${row.destination}${row.attempts > 0 ? ` (attempt ${row.attempts + 1})` : ""}` }, ...events]);
+			this.hooks.note([{ type: "sent", detail: `${row.kind} → ${row.destination}${row.attempts > 0 ? ` (attempt ${row.attempts + 1})` : ""}` }, ...events]);
 			// Any earlier failure may have raised an exception (retried ones start again at 0 attempts).
 			if (row.history !== "[]") {
 				await flowMonitor(this.env).resolve(this.exceptionId(row.id), `delivered on attempt ${row.attempts + 1}`).catch(() => {});
@@ -262,7 +262,11 @@ export class Outbox {
 			dead ? "dead" : "pending", attempts, nextAt, now, result.error, history, row.id, row.version,
 		).rowsWritten;
 		if (written === 0) return "retry"; // an operator changed it meanwhile; their version stands
-		if (!dead) return "retry";
+		if (!dead) {
+			const wait = Math.round((nextAt - endedMs) / 100) / 10;
+			this.hooks.note([{ type: "retrying", detail: `${row.kind} → ${row.destination}: ${result.error} (attempt ${attempts}${throttled ? ", throttled" : ""}; again in ${wait} s)` }]);
+			return "retry";
+		}
 		const why = !result.retryable ? "refused" : tooOld ? `still failing after ${Math.round(config.maxAgeMs / 60_000)} min` : `failed ${attempts} times`;
 		const reason = `${row.kind} to ${row.destination} ${why}: ${result.error}`;
 		this.hooks.note([{ type: "dead-lettered", detail: reason }]);

@@ -331,7 +331,9 @@ export class SkuLedger extends DurableObject<Env> {
 				const gap = open.get(source);
 				const id = `gap:${sku}:${source}`;
 				if (gap) {
-					await monitor.raise({ id, kind: "gap", reason: `${source} feed for ${sku}: waiting for seq ${gap.expected}; parked ${gap.parked.join(", ")}` });
+					const reason = `${source} feed for ${sku}: waiting for seq ${gap.expected}; parked ${gap.parked.join(", ")}`;
+					await monitor.raise({ id, kind: "gap", reason });
+					noteFlows(this.ctx, this.env, [{ type: "gap", sku, detail: reason }]);
 				} else if (openBefore.has(source)) {
 					await monitor.resolve(id, "the missing deltas arrived");
 				}

@@ -136,11 +136,13 @@ const ConfigSchema = z.object({
 	STOREFRONT_ORIGINS: z.array(z.url()).default([]),
 	INVENTORY: InventoryConfig.prefault({}),
 	OPS_TOKEN: z.string().min(16, "set OPS_TOKEN to a secret of at least 16 characters"),
+	/** Optional read-only token: the console and ops GETs, but no replay, retry or stock change. */
+	OPS_READ_TOKEN: z.string().min(16, "OPS_READ_TOKEN, when set, must be at least 16 characters").optional(),
 	THREEPLS: z.array(ThreePlConfig).default([]),
 	TRACKING: z.array(TrackingConfig).default([]),
 	FULFILLMENT: FulfillmentConfig.prefault({}),
 	DELIVERY: DeliveryConfig.prefault({}),
-});
+}).refine((c) => c.OPS_READ_TOKEN !== c.OPS_TOKEN, { message: "OPS_READ_TOKEN must differ from OPS_TOKEN", path: ["OPS_READ_TOKEN"] });
 
 export type Connection = z.infer<typeof ConnectionConfig> & { signingKey: string; adminToken?: string };
 
@@ -156,6 +158,7 @@ export interface Config {
 	inventory: InventoryConfig;
 	storefrontOrigins: Set<string>;
 	opsToken: string;
+	opsReadToken?: string;
 }
 
 export class ConfigError extends Error {
@@ -228,6 +231,7 @@ export function loadConfig(env: Env): Config {
 		inventory: parsed.data.INVENTORY,
 		storefrontOrigins: new Set(parsed.data.STOREFRONT_ORIGINS),
 		opsToken: parsed.data.OPS_TOKEN,
+		opsReadToken: parsed.data.OPS_READ_TOKEN,
 	};
 	cache.set(env, config);
 	return config;

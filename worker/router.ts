@@ -1,21 +1,41 @@
 import { Router, type IRequest } from "itty-router";
+import type { ConsoleRole } from "../durable-objects/flow-monitor";
 import { ConfigError, loadConfig } from "./config";
 import type { Env } from "./env";
 import { failure, hasBearer } from "./http";
 import { getAvailability, postAdjustment, postDeltas, postReturns, postSnapshot } from "./routes/inventory";
 import { receiveEasyPostWebhook, receiveShipBobWebhook } from "./routes/fulfillment-webhooks";
-import { cancelException, getException, getOrder, getSku, listDestinations, listExceptions, listFlows, replayException, replayMany } from "./routes/ops";
+import { cancelException, findOrders, getException, getOrder, getSku, listDestinations, listExceptions, listFlows, openStream, replayException, replayMany } from "./routes/ops";
 import { receiveShopifyWebhook } from "./routes/webhooks";
 
 type Args = [Env, ExecutionContext];
 
-/** Ops and inventory feeds need the operator token. */
-async function requireOps(request: IRequest, env: Env): Promise<Response | undefined> {
-	if (!(await hasBearer(request, loadConfig(env).opsToken))) {
-		return failure(401, "unauthorized", "a valid Authorization: Bearer <OPS_TOKEN> is required", {
-			"WWW-Authenticate": 'Bearer realm="ordersync-ops"',
-		});
-	}
+type OpsRequest = IRequest & { role?: ConsoleRole };
+
+/** Which ops token the request carries: the operator's, the read-only one, or neither. */
+async function opsRole(request: Request, env: Env): Promise<ConsoleRole | null> {
+	const { opsToken, opsReadToken } = loadConfig(env);
+	// Both are always compared, so the answer's timing does not tell which one was close.
+	const [operator, read] = await Promise.all([hasBearer(request, opsToken), opsReadToken ? hasBearer(request, opsReadToken) : false]);
+	return operator ? "operator" : read ? "read" : null;
+}
+
+function unauthorized(): Response {
+	return failure(401, "unauthorized", "a valid Authorization: Bearer <ops token> is required", { "WWW-Authenticate": 'Bearer realm="ordersync-ops"' });
+}
+
+/** Reading ops state (and the live stream) takes either ops token. */
+async function requireRead(request: OpsRequest, env: Env): Promise<Response | undefined> {
+	request.role = (await opsRole(request, env)) ?? undefined;
+	if (!request.role) return unauthorized();
+}
+
+/** Changing anything (replays, retries, stock feeds) takes the operator token. */
+async function requireOps(request: OpsRequest, env: Env): Promise<Response | undefined> {
+	const role = await opsRole(request, env);
+	if (!role) return unauthorized();
+	if (role !== "operator") return failure(403, "forbidden", "this is the read-only token: replays, retries and stock changes need the operator token");
+	request.role = role;
 }
 
 /** Storefronts on configured origins may read availability from the browser. */
@@ -55,16 +75,19 @@ router
 	.post("/v1/inventory/returns", requireOps, postReturns)
 	.get("/v1/availability", async (request, env) => withCors(await getAvailability(request, env), request, env))
 	.options("/v1/availability", preflight)
-	.get("/ops/orders/:id", requireOps, getOrder)
-	.get("/ops/skus/:sku", requireOps, getSku)
+	.get("/ops/whoami", requireRead, (request: OpsRequest) => Response.json({ role: request.role }))
+	.get("/ops/stream", requireRead, (request: OpsRequest, env: Env) => openStream(request, env, request.role!))
+	.get("/ops/flows", requireRead, listFlows)
+	.get("/ops/orders", requireRead, findOrders)
+	.get("/ops/orders/:id", requireRead, getOrder)
+	.get("/ops/skus/:sku", requireRead, getSku)
 	.post("/ops/skus/:sku/adjustments", requireOps, postAdjustment)
-	.get("/ops/exceptions", requireOps, listExceptions)
+	.get("/ops/exceptions", requireRead, listExceptions)
 	.post("/ops/exceptions/replay", requireOps, replayMany)
-	.get("/ops/exceptions/:id", requireOps, getException)
+	.get("/ops/exceptions/:id", requireRead, getException)
 	.post("/ops/exceptions/:id/replay", requireOps, replayException)
 	.post("/ops/exceptions/:id/cancel", requireOps, cancelException)
-	.get("/ops/destinations", requireOps, listDestinations)
-	.get("/ops/flows", requireOps, listFlows)
+	.get("/ops/destinations", requireRead, listDestinations)
 	.get("/health", (_, env) => {
 		const config = loadConfig(env); // a bad config answers 500 naming the field
 		return Response.json({ ok: true, connections: [...config.connections.keys()] });

@@ -42,26 +42,30 @@ export async function receiveShipBobWebhook(request: IRequest, env: Env): Promis
 	}
 	const eventId = request.headers.get(SHIPBOB_HEADERS.id) ?? "";
 	const topic = request.headers.get(SHIPBOB_HEADERS.topic) ?? "";
-	const quarantine = (reason: string) =>
-		flowMonitor(env).quarantine({ connection: account.id, channel: "shipbob", topic, eventId, triggeredAt: null, receivedAt: new Date().toISOString(), rawBody: body.text, reason });
-
-	const parsed = parseShipBobWebhook(topic, body.text, eventId, config.fulfillment.locations.filter((l) => l.threePl === account.id));
-	if (!parsed.ok) {
-		await quarantine(parsed.error);
+	const result = await applyShipBobWebhook(env, account.id, topic, eventId, body.text);
+	if (!result.ok) {
+		await flowMonitor(env).quarantine({ connection: account.id, channel: "shipbob", topic, eventId, triggeredAt: null, receivedAt: new Date().toISOString(), rawBody: body.text, reason: result.error });
 		return json({ status: "quarantined", eventId });
 	}
-	if ("ignored" in parsed) return json({ status: "ignored", eventId, reason: parsed.ignored });
+	return "ignored" in result ? json({ status: "ignored", eventId, reason: result.ignored }) : json({ status: "accepted", eventId, shipments: result.shipments });
+}
 
-	const outcomes = await Promise.all(
+/** Reads a verified ShipBob webhook and hands each shipment to its order (also how a quarantined one is replayed). */
+export async function applyShipBobWebhook(env: Env, threePl: string, topic: string, eventId: string, text: string) {
+	const config = loadConfig(env);
+	const parsed = parseShipBobWebhook(topic, text, eventId, config.fulfillment.locations.filter((l) => l.threePl === threePl));
+	if (!parsed.ok) return parsed;
+	if ("ignored" in parsed) return { ok: true as const, ignored: parsed.ignored };
+	const shipments = await Promise.all(
 		parsed.notices.map(async (notice) => {
 			const orderKey = orderKeyOfReference(notice.referenceId);
-			const { status } = await env.ORDER_FLOW.getByName(orderKey).shipmentNotice(notice, body.text);
+			const { status } = await env.ORDER_FLOW.getByName(orderKey).shipmentNotice(notice, text);
 			return { shipmentId: notice.shipmentId, order: orderKey, status };
 		}),
 	);
-	const unknown = outcomes.filter((o) => o.status === "unknown_order");
-	if (unknown.length > 0) await quarantine(`no order for reference ${unknown.map((o) => o.order).join(", ")}`);
-	return json({ status: unknown.length > 0 ? "quarantined" : "accepted", eventId, shipments: outcomes });
+	const unknown = shipments.filter((o) => o.status === "unknown_order");
+	if (unknown.length > 0) return { ok: false as const, error: `no order for reference ${unknown.map((o) => o.order).join(", ")}` };
+	return { ok: true as const, shipments };
 }
 
 /**
@@ -77,13 +81,20 @@ export async function receiveEasyPostWebhook(request: IRequest, env: Env): Promi
 	if (!(await verifyEasyPostWebhook(account.signingSecret, request.headers, body.text))) {
 		return failure(401, "invalid_signature", "X-Hmac-Signature does not match the body");
 	}
-	const parsed = parseEasyPostEvent(body.text);
-	if (!parsed.ok) {
+	const result = await applyEasyPostEvent(env, body.text);
+	if (!result.ok) {
 		const eventId = /"id"\s*:\s*"(evt_[^"]+)"/.exec(body.text)?.[1] ?? `unparsed:${crypto.randomUUID()}`;
-		await flowMonitor(env).quarantine({ connection: account.id, channel: "easypost", topic: "tracker.updated", eventId, triggeredAt: null, receivedAt: new Date().toISOString(), rawBody: body.text, reason: parsed.error });
+		await flowMonitor(env).quarantine({ connection: account.id, channel: "easypost", topic: "tracker.updated", eventId, triggeredAt: null, receivedAt: new Date().toISOString(), rawBody: body.text, reason: result.error });
 		return json({ status: "quarantined", eventId });
 	}
-	if ("ignored" in parsed) return json({ status: "ignored", reason: parsed.ignored });
+	return json(result.answer);
+}
+
+/** Reads a verified EasyPost event and gives it to its parcel (also how a quarantined one is replayed). */
+export async function applyEasyPostEvent(env: Env, text: string) {
+	const parsed = parseEasyPostEvent(text);
+	if (!parsed.ok) return parsed;
+	if ("ignored" in parsed) return { ok: true as const, answer: { status: "ignored", reason: parsed.ignored } };
 	const { status, linked } = await env.PARCEL.getByName(parsed.update.trackingCode).receive(parsed.update);
-	return json({ status, linked, eventId: parsed.update.eventId });
+	return { ok: true as const, answer: { status, linked, eventId: parsed.update.eventId } };
 }

@@ -1,12 +1,13 @@
 import type { IRequest } from "itty-router";
 import { z } from "zod";
-import { flowMonitor } from "../../durable-objects/flow-monitor";
+import { type ConsoleRole, flowMonitor } from "../../durable-objects/flow-monitor";
 import { gateLimits } from "../../durable-objects/outbox";
 import { loadConfig } from "../config";
 import type { Env } from "../env";
 import { failure, invalid, json, readJson } from "../http";
 import { deliverInbound, type ReceivedEvent } from "../inbound";
 import type { Channel } from "../model/order";
+import { applyEasyPostEvent, applyShipBobWebhook } from "./fulfillment-webhooks";
 
 
 /** GET /ops/orders/:id — canonical order, state, lines and the full event log. */
@@ -49,13 +50,22 @@ export async function getException(request: IRequest, env: Env): Promise<Respons
 
 const RetryBody = z.object({ payload: z.record(z.string(), z.unknown()).optional() }).strict();
 
+/** What a replay or retry came to: the answer for one id, in the bulk report or as its own response. */
+type Replayed = { ok: true; status: 200 | 202; body: Record<string, unknown> } | { ok: false; status: number; code: string; message: string };
+
+const refused = (status: number, code: string, message: string): Replayed => ({ ok: false, status, code, message });
+
+function toResponse(outcome: Replayed): Response {
+	return outcome.ok ? json(outcome.body, outcome.status) : failure(outcome.status, outcome.code, outcome.message);
+}
+
 /** Re-sends a dead letter (optionally with an edited payload); its exception clears when it is delivered. */
-async function retryDeadLetter(env: Env, item: { id: string; orderKey: string | null }, payload?: unknown): Promise<Response> {
+async function retryDeadLetter(env: Env, item: { id: string; orderKey: string | null }, payload?: unknown): Promise<Replayed> {
 	const ref = deliveryOf(item)!;
 	const result = await env.ORDER_FLOW.getByName(ref.orderKey).retryDelivery(ref.deliveryId, payload);
-	if (!result.ok) return failure(result.code === "unknown_delivery" ? 404 : 409, result.code, result.message);
+	if (!result.ok) return refused(result.code === "unknown_delivery" ? 404 : 409, result.code, result.message);
 	await flowMonitor(env).noteAttempt(item.id, `retried by an operator${payload === undefined ? "" : " with an edited payload"}`);
-	return json({ status: "retrying", order: ref.orderKey, delivery: ref.deliveryId }, 202);
+	return { ok: true, status: 202, body: { status: "retrying", order: ref.orderKey, delivery: ref.deliveryId } };
 }
 
 /** POST /ops/exceptions/:id/cancel — give up on a dead letter for good. */
@@ -86,9 +96,8 @@ export async function replayMany(request: IRequest, env: Env): Promise<Response>
 		.map((e) => e.id);
 	const results = [];
 	for (const id of targets) {
-		const response = await replayOne(env, id);
-		const answer = (await response.json()) as Record<string, unknown>;
-		results.push({ id, ok: response.status < 300, status: response.status, ...answer });
+		const outcome = await replayOne(env, id);
+		results.push(outcome.ok ? { id, ok: true, status: outcome.status, ...outcome.body } : { id, ...outcome });
 	}
 	return json({ total: results.length, succeeded: results.filter((r) => r.ok).length, results });
 }
@@ -113,34 +122,74 @@ export async function replayException(request: IRequest, env: Env): Promise<Resp
 		if (!parsed.success) return invalid(parsed.error);
 		payload = parsed.data.payload;
 	}
-	return replayOne(env, id, payload);
+	return toResponse(await replayOne(env, id, payload));
 }
 
 /** Replay a quarantined webhook, or retry a dead-lettered delivery. */
-async function replayOne(env: Env, id: string, payload?: unknown): Promise<Response> {
+async function replayOne(env: Env, id: string, payload?: unknown): Promise<Replayed> {
 	const item = await flowMonitor(env).exception(id);
-	if (!item) return failure(404, "unknown_exception", "no such exception");
+	if (!item) return refused(404, "unknown_exception", "no such exception");
 	if (deliveryOf(item)) return retryDeadLetter(env, item, payload);
 	if (item.kind !== "quarantine" || item.rawBody === null || !item.connection || !item.eventId) {
-		return failure(409, "not_replayable", "only quarantined webhooks and dead-lettered deliveries can be replayed");
+		return refused(409, "not_replayable", "only quarantined webhooks and dead-lettered deliveries can be replayed");
 	}
-	const event: ReceivedEvent = {
-		eventId: item.eventId,
-		connection: item.connection,
-		channel: item.channel as Channel,
-		topic: item.topic ?? "",
-		triggeredAt: item.triggeredAt,
-		receivedAt: item.receivedAt ?? item.createdAt,
-		rawBody: item.rawBody,
-	};
-	const result = await deliverInbound(env, event);
+	const result = await replayInbound(env, { ...item, rawBody: item.rawBody, connection: item.connection, eventId: item.eventId });
 	if (!result.ok) {
 		await flowMonitor(env).noteAttempt(id, result.error);
-		return failure(422, "still_invalid", result.error);
+		return refused(422, "still_invalid", result.error);
 	}
-	await flowMonitor(env).resolve(id, `replayed into ${result.orderKey} (${result.outcome.status})`);
-	await flowMonitor(env).record([{ type: "replayed", orderKey: result.orderKey, connection: item.connection, eventId: item.eventId, topic: item.topic ?? undefined }]);
-	return json({ status: "replayed", order: result.orderKey, outcome: result.outcome.status });
+	await flowMonitor(env).resolve(id, `replayed${result.order ? ` into ${result.order}` : ""} (${result.outcome})`);
+	await flowMonitor(env).record([{ type: "replayed", orderKey: result.order, connection: item.connection, channel: item.channel ?? undefined, eventId: item.eventId, topic: item.topic ?? undefined, detail: result.outcome }]);
+	return { ok: true, status: 200, body: { status: "replayed", order: result.order, outcome: result.outcome } };
+}
+
+type Stored = { connection: string; channel: string | null; topic: string | null; eventId: string; triggeredAt: string | null; receivedAt: string | null; createdAt: string; rawBody: string };
+
+/** Re-runs a stored webhook through today's adapter for its source, exactly as if it had just arrived. */
+async function replayInbound(env: Env, item: Stored): Promise<{ ok: true; order?: string; outcome: string } | { ok: false; error: string }> {
+	switch (item.channel) {
+		case "shipbob": {
+			const result = await applyShipBobWebhook(env, item.connection, item.topic ?? "", item.eventId, item.rawBody);
+			if (!result.ok) return result;
+			if ("ignored" in result) return { ok: true, outcome: `ignored: ${result.ignored}` };
+			return { ok: true, order: result.shipments[0]?.order, outcome: result.shipments.map((s) => `${s.shipmentId} ${s.status}`).join(", ") };
+		}
+		case "easypost": {
+			const result = await applyEasyPostEvent(env, item.rawBody);
+			return result.ok ? { ok: true, outcome: String(result.answer.status) } : result;
+		}
+		default: {
+			const event: ReceivedEvent = {
+				eventId: item.eventId,
+				connection: item.connection,
+				channel: item.channel as Channel,
+				topic: item.topic ?? "",
+				triggeredAt: item.triggeredAt,
+				receivedAt: item.receivedAt ?? item.createdAt,
+				rawBody: item.rawBody,
+			};
+			const result = await deliverInbound(env, event);
+			return result.ok ? { ok: true, order: result.orderKey, outcome: result.outcome.status } : result;
+		}
+	}
+}
+
+/** GET /ops/stream?after=<cursor> — the live flow stream for consoles, a hibernating WebSocket on the FlowMonitor. */
+export async function openStream(request: IRequest, env: Env, role: ConsoleRole): Promise<Response> {
+	if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
+		return failure(426, "upgrade_required", "the stream is a WebSocket: connect with Upgrade: websocket", { Upgrade: "websocket" });
+	}
+	// The role header is set here, never taken from the client.
+	const headers = new Headers(request.headers);
+	headers.set("X-Ordersync-Role", role);
+	return flowMonitor(env).fetch(new Request(request.url, { headers }));
+}
+
+/** GET /ops/orders?name=%231001 — orders by the name people use, most recently active first. */
+export async function findOrders(request: IRequest, env: Env): Promise<Response> {
+	const name = new URL(request.url).searchParams.get("name");
+	if (!name) return failure(400, "invalid_request", "name: give the order's name, e.g. ?name=%231001");
+	return json({ items: await flowMonitor(env).ordersNamed(name) });
 }
 
 /** GET /ops/flows?after=<cursor>&limit=N — the recent flow stream, resumable by cursor. */

@@ -1,0 +1,138 @@
+// The ops HTTP API over fetch: every answer is checked against protocol.ts, every failure becomes
+// an OpsError (status 0 when the worker could not be reached or did not answer in time).
+import { z } from "zod";
+import { OpsError, type Ops, type Role } from "./ports";
+import { ApiError, ExceptionDetail, ExceptionItem, FlowEvent, OrderView, ReplayResult, SkuDetail } from "./protocol";
+
+export const REQUEST_TIMEOUT_MS = 10_000;
+
+const FlowsPage = z.looseObject({ events: z.array(FlowEvent), cursor: z.number().int() });
+export type FlowsPage = z.infer<typeof FlowsPage>;
+
+const OrderMatch = z.looseObject({ key: z.string(), name: z.string(), connection: z.string(), status: z.string().nullable(), updatedAt: z.string() });
+export type OrderMatch = z.infer<typeof OrderMatch>;
+
+const Health = z.looseObject({ ok: z.boolean(), connections: z.array(z.string()) });
+export type Health = z.infer<typeof Health>;
+
+/** One replay's outcome, success or not: what `ordersync replay --json` prints per id. */
+export type ReplayOutcome = { id: string; ok: boolean; status: number; code?: string; message?: string; order?: string };
+
+export type OpsClientOptions = { timeoutMs?: number; fetch?: typeof fetch };
+
+export class OpsClient implements Ops {
+	readonly #base: string;
+	readonly #token: string;
+	readonly #timeoutMs: number;
+	readonly #fetch: typeof fetch;
+
+	constructor(url: string, token: string, options: OpsClientOptions = {}) {
+		this.#base = url.replace(/\/+$/, "");
+		this.#token = token;
+		this.#timeoutMs = options.timeoutMs ?? REQUEST_TIMEOUT_MS;
+		this.#fetch = options.fetch ?? fetch;
+	}
+
+	/** By key when it has a `:` (`shopify-demo:6100000001`), else by name; the latest updated wins a tie. */
+	async order(keyOrName: string): Promise<OrderView> {
+		if (keyOrName.includes(":")) return (await this.#call("GET", `/ops/orders/${encodeURIComponent(keyOrName)}`, OrderView)).data;
+		const matches = await this.ordersByName(keyOrName);
+		const latest = matches.sort((a, b) => b.updatedAt.localeCompare(a.updatedAt))[0];
+		if (!latest) throw new OpsError(404, "unknown_order", `no order named ${keyOrName}`);
+		return this.order(latest.key);
+	}
+
+	/** Orders with this name; `1001` also finds `#1001`, since a shell takes an unquoted `#` for a comment. */
+	async ordersByName(name: string): Promise<OrderMatch[]> {
+		const lookup = async (n: string) => (await this.#call("GET", `/ops/orders?name=${encodeURIComponent(n)}`, z.looseObject({ items: z.array(OrderMatch) }))).data.items;
+		const items = await lookup(name);
+		return items.length === 0 && /^\d+$/.test(name) ? lookup(`#${name}`) : items;
+	}
+
+	async sku(sku: string): Promise<SkuDetail> {
+		return (await this.#call("GET", `/ops/skus/${encodeURIComponent(sku)}`, SkuDetail)).data;
+	}
+
+	async exceptions(status: "open" | "resolved" | "all" = "open"): Promise<ExceptionItem[]> {
+		return (await this.#call("GET", `/ops/exceptions?status=${status}`, z.looseObject({ items: z.array(ExceptionItem) }))).data.items;
+	}
+
+	async exception(id: string): Promise<ExceptionDetail> {
+		return (await this.#call("GET", `/ops/exceptions/${encodeURIComponent(id)}`, ExceptionDetail)).data;
+	}
+
+	async replay(id: string): Promise<ReplayResult> {
+		return (await this.#call("POST", `/ops/exceptions/${encodeURIComponent(id)}/replay`, ReplayResult)).data;
+	}
+
+	/** Like `replay`, but reports a refusal instead of throwing it, with the HTTP status either way. */
+	async replayOutcome(id: string): Promise<ReplayOutcome> {
+		try {
+			const { status, data } = await this.#call("POST", `/ops/exceptions/${encodeURIComponent(id)}/replay`, ReplayResult);
+			return { id, ok: true, status, ...(data.order === undefined ? {} : { order: data.order }) };
+		} catch (error) {
+			if (!(error instanceof OpsError)) throw error;
+			return { id, ok: false, status: error.status, code: error.code, message: error.message };
+		}
+	}
+
+	async cancel(id: string): Promise<ReplayResult> {
+		return (await this.#call("POST", `/ops/exceptions/${encodeURIComponent(id)}/cancel`, ReplayResult)).data;
+	}
+
+	/** Kept flow events after `after`, oldest first; `cursor` is where to ask from next. */
+	async flows(after = 0, limit = 200): Promise<FlowsPage> {
+		return (await this.#call("GET", `/ops/flows?after=${after}&limit=${limit}`, FlowsPage)).data;
+	}
+
+	async whoami(): Promise<Role> {
+		return (await this.#call("GET", "/ops/whoami", z.looseObject({ role: z.enum(["read", "operator"]) }))).data.role;
+	}
+
+	async health(): Promise<Health> {
+		return (await this.#call("GET", "/health", Health)).data;
+	}
+
+	async #call<S extends z.ZodType>(method: "GET" | "POST", path: string, schema: S): Promise<{ status: number; data: z.infer<S> }> {
+		let response: Response;
+		let text: string;
+		try {
+			response = await this.#fetch(`${this.#base}${path}`, {
+				method,
+				headers: { Authorization: `Bearer ${this.#token}` },
+				signal: AbortSignal.timeout(this.#timeoutMs),
+			});
+			text = await response.text();
+		} catch (error) {
+			throw unreachable(this.#base, this.#timeoutMs, error);
+		}
+		const body = parseJson(text);
+		if (!response.ok) {
+			const api = ApiError.safeParse(body);
+			if (api.success) throw new OpsError(response.status, api.data.error.code, api.data.error.message);
+			throw new OpsError(response.status, `http_${response.status}`, `${method} ${path} answered ${response.status} ${response.statusText}`.trim());
+		}
+		const parsed = schema.safeParse(body);
+		if (!parsed.success) throw new OpsError(response.status, "invalid_answer", `${method} ${path}: the worker's answer is not what this console expects (${z.prettifyError(parsed.error).split("\n")[0]})`);
+		return { status: response.status, data: parsed.data };
+	}
+}
+
+function parseJson(text: string): unknown {
+	try {
+		return JSON.parse(text);
+	} catch {
+		return undefined;
+	}
+}
+
+function unreachable(base: string, timeoutMs: number, error: unknown): OpsError {
+	if (error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError")) {
+		return new OpsError(0, "unreachable", `${base} did not answer within ${timeoutMs / 1000} s`);
+	}
+	// undici says "fetch failed" and puts the reason (ECONNREFUSED, ENOTFOUND, …) in `cause`.
+	const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+	const code = (cause as { code?: unknown } | null)?.code;
+	const detail = typeof code === "string" ? code : cause instanceof Error ? cause.message : String(cause);
+	return new OpsError(0, "unreachable", `cannot reach ${base} (${detail})`);
+}

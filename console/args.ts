@@ -1,0 +1,139 @@
+// The command line: which subcommand, its arguments and flags, and the worker to talk to.
+import { parseArgs } from "node:util";
+
+export const DEFAULT_URL = "http://127.0.0.1:8787";
+
+export const EXIT = { ok: 0, failed: 1, usage: 2, notFound: 3, unauthorized: 4, unreachable: 5 } as const;
+
+export const HELP = `ordersync — the operator console for an ordersync worker
+
+Usage:
+  ordersync [console]              the interactive console (live flows, orders, SKUs, exceptions)
+  ordersync flows                  recent flow events, oldest first
+  ordersync order <key|name>       one order: shopify-demo:6100000001, or its name (#1001 or 1001)
+  ordersync sku <sku>              stock, reservations and backorders of one SKU
+  ordersync exceptions             open quarantines, dead letters and unroutable orders
+  ordersync replay <id…>           replay quarantined webhooks / retry dead letters by exception id
+  ordersync replay --all --kind K  … every open exception of kind K (and with --text T in it)
+
+Options:
+  --url <url>        the worker (default: $ORDERSYNC_URL, else ${DEFAULT_URL})
+  --token <token>    ops token (default: $ORDERSYNC_TOKEN); a read-only token can look, not replay
+  --json             print the worker's data as JSON instead of text
+  -h, --help         this help
+  flows:       --limit <n> (default 50)  --after <cursor> (from there; else the latest)  --follow
+  exceptions:  --status open|resolved|all (default open)  --kind <kind>
+  replay:      --all  --kind <kind>  --text <text>
+
+Exit codes:
+  0 ok · 1 the operation failed (e.g. a replay was refused, or some of several failed)
+  2 usage error · 3 not found · 4 unauthorized or forbidden (401/403) · 5 worker unreachable
+
+In the console press ? for its keys, q to quit.`;
+
+export type ExceptionStatus = "open" | "resolved" | "all";
+
+export type Command =
+	| { name: "console" }
+	| { name: "flows"; after: number | null; limit: number; follow: boolean }
+	| { name: "order"; id: string }
+	| { name: "sku"; sku: string }
+	| { name: "exceptions"; status: ExceptionStatus; kind: string | null }
+	| { name: "replay"; ids: string[]; all: boolean; kind: string | null; text: string | null };
+
+export type Invocation = { help: true } | { help: false; command: Command; url: string; token: string; json: boolean };
+
+export class UsageError extends Error {}
+
+const OPTIONS = {
+	help: { type: "boolean", short: "h" },
+	json: { type: "boolean" },
+	url: { type: "string" },
+	token: { type: "string" },
+	after: { type: "string" },
+	limit: { type: "string" },
+	follow: { type: "boolean" },
+	status: { type: "string" },
+	kind: { type: "string" },
+	text: { type: "string" },
+	all: { type: "boolean" },
+} as const;
+
+/** Which subcommands take which of the subcommand-specific flags. */
+const FLAGS_OF: Record<Command["name"], string[]> = {
+	console: [],
+	flows: ["after", "limit", "follow"],
+	order: [],
+	sku: [],
+	exceptions: ["status", "kind"],
+	replay: ["all", "kind", "text"],
+};
+const COMMON = new Set(["help", "json", "url", "token"]);
+
+export function parseInvocation(argv: string[], env: Record<string, string | undefined>): Invocation {
+	let parsed;
+	try {
+		parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+	} catch (error) {
+		throw new UsageError(error instanceof Error ? error.message.split("\n")[0]! : String(error));
+	}
+	const { values, positionals } = parsed;
+	if (values.help) return { help: true };
+	const [name = "console", ...rest] = positionals;
+	if (!(name in FLAGS_OF)) throw new UsageError(`unknown command ${name} (try --help)`);
+	const commandName = name as Command["name"];
+	for (const flag of Object.keys(values)) {
+		if (!COMMON.has(flag) && !FLAGS_OF[commandName].includes(flag)) throw new UsageError(`--${flag} does not apply to ${commandName}`);
+	}
+	const command = buildCommand(commandName, rest, values);
+	const url = values.url ?? env.ORDERSYNC_URL ?? DEFAULT_URL;
+	if (!/^https?:\/\/[^/]/.test(url)) throw new UsageError(`--url must be an http:// or https:// address, not ${url}`);
+	const token = values.token ?? env.ORDERSYNC_TOKEN;
+	if (!token) throw new UsageError("no token: pass --token or set ORDERSYNC_TOKEN");
+	if (command.name === "console" && values.json) throw new UsageError("--json is for the subcommands, not the console");
+	return { help: false, command, url, token, json: values.json ?? false };
+}
+
+type Values = { after?: string; limit?: string; follow?: boolean; status?: string; kind?: string; text?: string; all?: boolean };
+
+function buildCommand(name: Command["name"], args: string[], values: Values): Command {
+	const one = (what: string): string => {
+		if (args.length !== 1 || !args[0]) throw new UsageError(`${name} takes one ${what}`);
+		return args[0];
+	};
+	switch (name) {
+		case "console":
+			none(name, args);
+			return { name };
+		case "flows":
+			none(name, args);
+			return { name, after: values.after === undefined ? null : count("after", values.after, 0), limit: values.limit === undefined ? 50 : count("limit", values.limit, 1, 1000), follow: values.follow ?? false };
+		case "order":
+			return { name, id: one("order key or name") };
+		case "sku":
+			return { name, sku: one("SKU") };
+		case "exceptions": {
+			const status = values.status ?? "open";
+			if (status !== "open" && status !== "resolved" && status !== "all") throw new UsageError(`--status must be open, resolved or all, not ${status}`);
+			return { name, status, kind: values.kind ?? null };
+		}
+		case "replay": {
+			const all = values.all ?? false;
+			if (all && args.length > 0) throw new UsageError("replay takes exception ids or --all, not both");
+			if (!all && args.length === 0) throw new UsageError("replay takes one or more exception ids, or --all --kind <kind>");
+			if (all && !values.kind) throw new UsageError("replay --all needs --kind <kind> (quarantine, dead-letter, …)");
+			if (!all && (values.kind !== undefined || values.text !== undefined)) throw new UsageError("--kind and --text go with replay --all");
+			return { name, ids: args, all, kind: values.kind ?? null, text: values.text ?? null };
+		}
+	}
+}
+
+function none(name: string, args: string[]): void {
+	if (args.length > 0) throw new UsageError(`${name} takes no arguments (got ${args.join(" ")})`);
+}
+
+function count(flag: string, text: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+	const n = Number(text);
+	if (!/^\d+$/.test(text) || n < min || n > max) throw new UsageError(`--${flag} must be a whole number from ${min}${max === Number.MAX_SAFE_INTEGER ? "" : ` to ${max}`}, not ${text}`);
+	return n;
+}

@@ -1,0 +1,191 @@
+// The non-interactive subcommands: compact text for people, the worker's own data with --json,
+// and an exit code that says what happened (see EXIT in args.ts).
+import { OpsClient, type ReplayOutcome } from "./api";
+import { EXIT, type Command } from "./args";
+import { OpsError } from "./ports";
+import type { FlowEvent, Money, OrderView, SkuDetail } from "./protocol";
+import { FlowStream } from "./stream";
+
+export type Output = { out(text: string): void; err(text: string): void };
+
+export const stdio: Output = {
+	out: (text) => void process.stdout.write(`${text}\n`),
+	err: (text) => void process.stderr.write(`${text}\n`),
+};
+
+/** Runs one subcommand; returns its exit code. */
+export async function runCommand(command: Exclude<Command, { name: "console" }>, options: { url: string; token: string; json: boolean }, io: Output = stdio): Promise<number> {
+	const ops = new OpsClient(options.url, options.token);
+	const print = (data: unknown, text: () => string) => io.out(options.json ? JSON.stringify(data, null, 2) : text());
+	try {
+		switch (command.name) {
+			case "flows": {
+				const page = command.after === null ? await latest(ops, command.limit) : await ops.flows(command.after, command.limit);
+				print(page, () => page.events.map(flowLine).join("\n") || "no flow events");
+				return command.follow ? await follow(options, page.cursor, io) : EXIT.ok;
+			}
+			case "order": {
+				const view = await ops.order(command.id);
+				print(view, () => orderText(view));
+				return EXIT.ok;
+			}
+			case "sku": {
+				const detail = await ops.sku(command.sku);
+				print(detail, () => skuText(detail));
+				return EXIT.ok;
+			}
+			case "exceptions": {
+				const items = (await ops.exceptions(command.status)).filter((e) => command.kind === null || e.kind === command.kind);
+				print({ items }, () =>
+					items.length === 0
+						? `no ${command.status === "all" ? "" : `${command.status} `}exceptions`
+						: table([["ID", "KIND", "STATUS", "TRIES", "UPDATED", "REASON"], ...items.map((e) => [e.id, e.kind, e.status, String(e.attempts), time(e.updatedAt), e.reason])]),
+				);
+				return EXIT.ok;
+			}
+			case "replay":
+				return await replay(ops, command, options.json, io);
+		}
+	} catch (error) {
+		if (!(error instanceof OpsError)) throw error;
+		io.err(`ordersync: ${error.message}`);
+		return exitFor(error.status);
+	}
+}
+
+export function exitFor(status: number): number {
+	if (status === 0) return EXIT.unreachable;
+	if (status === 401 || status === 403) return EXIT.unauthorized;
+	if (status === 404) return EXIT.notFound;
+	return EXIT.failed;
+}
+
+/** The newest `limit` kept events: the log is read from its start, at most 1,000 a page. */
+async function latest(ops: OpsClient, limit: number) {
+	let page = await ops.flows(0, 1000);
+	let events = page.events;
+	while (page.events.length > 0) {
+		page = await ops.flows(page.cursor, 1000);
+		events = [...events, ...page.events].slice(-limit);
+	}
+	return { events: events.slice(-limit), cursor: page.cursor };
+}
+
+/** `flows --follow`: prints events as they come (NDJSON with --json) until interrupted. */
+function follow(options: { url: string; token: string; json: boolean }, after: number, io: Output): Promise<number> {
+	return new Promise((resolve) => {
+		const stream = new FlowStream(options.url, options.token, { after });
+		const stop = (code: number) => {
+			stream.close();
+			resolve(code);
+		};
+		stream.subscribe({
+			events: (events) => {
+				for (const event of events) io.out(options.json ? JSON.stringify(event) : flowLine(event));
+			},
+			gap: (from, until) => io.err(`ordersync: events ${from + 1}–${until} were pruned before they could be shown`),
+			status: (status) => {
+				if (status.state === "reconnecting") io.err(`ordersync: ${status.reason}; reconnecting in ${(status.retryInMs / 1000).toFixed(1)} s`);
+				if (status.state === "refused") {
+					io.err(`ordersync: ${status.reason}`);
+					stop(EXIT.unauthorized);
+				}
+			},
+		});
+		process.once("SIGINT", () => stop(EXIT.ok));
+		process.once("SIGTERM", () => stop(EXIT.ok));
+	});
+}
+
+/** Replays each id in turn (or every open exception matching --kind/--text), reporting each. */
+async function replay(ops: OpsClient, command: Extract<Command, { name: "replay" }>, json: boolean, io: Output): Promise<number> {
+	const ids = command.all
+		? (await ops.exceptions("open"))
+				.filter((e) => e.kind === command.kind && (!command.text || e.reason.includes(command.text) || (e.orderKey ?? "").includes(command.text)))
+				.map((e) => e.id)
+		: command.ids;
+	const results: ReplayOutcome[] = [];
+	for (const id of ids) {
+		const result = await ops.replayOutcome(id);
+		results.push(result);
+		if (!json) io.out(result.ok ? `ok    ${id}  ${result.status === 202 ? "retrying" : "replayed"}${result.order ? ` (${result.order})` : ""}` : `fail  ${id}  ${result.status || "unreachable"} ${result.code}: ${result.message}`);
+	}
+	if (json) io.out(JSON.stringify(results, null, 2));
+	else if (ids.length === 0) io.out("nothing to replay");
+	const failures = results.filter((r) => !r.ok);
+	if (failures.length === 0) return EXIT.ok;
+	for (const failure of failures) if (json) io.err(`ordersync: ${failure.id}: ${failure.message}`);
+	// One id, or every failure for the same reason the whole run would fail (token, network): say which.
+	const codes = new Set(failures.map((f) => exitFor(f.status)));
+	const [only] = codes;
+	if (results.length === 1 || (codes.size === 1 && failures.length === results.length && (only === EXIT.unauthorized || only === EXIT.unreachable))) return only!;
+	return EXIT.failed;
+}
+
+// ---------------------------------------------------------------- text
+
+function time(iso: string | null | undefined): string {
+	return iso ? iso.replace("T", " ").replace(/\.\d+Z$|Z$/, "") : "—";
+}
+
+export function flowLine(e: FlowEvent): string {
+	const subject = [e.orderName ?? e.orderKey, e.sku].filter(Boolean).join(" ");
+	return [time(e.at), String(e.cursor).padStart(6), e.type.padEnd(16), subject, e.status ? `[${e.status}]` : "", e.detail ?? ""].filter(Boolean).join("  ");
+}
+
+function money(m: Money): string {
+	const digits = new Intl.NumberFormat("en", { style: "currency", currency: m.currency }).resolvedOptions().maximumFractionDigits ?? 2;
+	return `${(m.amount / 10 ** digits).toFixed(digits)} ${m.currency}`;
+}
+
+/** Columns padded to their widest cell; the last one is left as long as it is. */
+export function table(rows: string[][]): string {
+	const widths: number[] = [];
+	for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+	return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join("  ").trimEnd()).join("\n");
+}
+
+function section(title: string, rows: string[][]): string[] {
+	return rows.length <= 1 ? [] : [title, indent(table(rows))];
+}
+
+const indent = (text: string) => text.replace(/^/gm, "  ");
+
+function orderText(v: OrderView): string {
+	const o = v.order;
+	const head = [`order ${v.key}`, o?.channelOrderName, v.status ?? "no status", v.idle ? "" : "(working)"].filter(Boolean).join("  ");
+	return [
+		head,
+		...(o ? [`  ${o.channel} · ${o.lines.length} line${o.lines.length === 1 ? "" : "s"} · total ${money(o.total)}`] : []),
+		...section("lines", [
+			["LINE", "SKU", "TARGET", "RESERVED", "BACKORDERED", "COMMITTED", "SHIPPED", "ERROR"],
+			...v.lines.map((l) => [l.lineId, l.sku, String(l.target), String(l.reserved), String(l.backordered), String(l.committed), String(l.shipped), l.lastError ?? (l.pending ? "pending" : "")]),
+		]),
+		...section("routes", [["REFERENCE", "LOCATION", "3PL", "STATUS", "EXTERNAL ID"], ...v.routes.map((r) => [r.referenceId, r.location, r.threePl, r.status, r.externalId ?? "—"])]),
+		...section("shipments", [
+			["SHIPMENT", "LOCATION", "CARRIER", "TRACKING", "STATUS", "SHIPPED"],
+			...v.shipments.map((s) => [s.shipmentId, s.location ?? "—", s.carrier ?? "—", s.trackingNumber ?? "—", s.trackingStatus ?? "—", time(s.shippedAt)]),
+		]),
+		...section("deliveries", [
+			["DELIVERY", "DESTINATION", "STATUS", "TRIES", "NEXT", "LAST ERROR"],
+			...v.deliveries.map((d) => [d.id, d.destination, d.status, String(d.attempts), time(d.nextAttemptAt), d.lastError ?? ""]),
+		]),
+		...section("events", [["SEQ", "AT", "SOURCE", "TYPE", "OUTCOME"], ...v.events.map((e) => [String(e.seq), time(e.at), e.source, e.type, e.outcome ?? ""])]),
+	].join("\n");
+}
+
+function skuText(s: SkuDetail): string {
+	const channels = Object.entries(s.channels).map(([c, n]) => `${c} ${n}`).join(" · ");
+	const signed = (n: number) => (n > 0 ? `+${n}` : String(n));
+	return [
+		`sku ${s.sku}  available ${s.available} · on hand ${s.onHand} · reserved ${s.reserved}`,
+		...(channels ? [`  per channel: ${channels}`] : []),
+		...section("locations", [["LOCATION", "ON HAND", "AS OF", "SOURCE"], ...s.locations.map((l) => [l.location, String(l.onHand), time(l.asOf), l.source])]),
+		...section("reservations", [["ORDER", "LINE", "REQUESTED", "HELD", "STATUS"], ...s.reservations.map((r) => [r.orderKey, r.lineId, String(r.requested), String(r.quantity), r.status])]),
+		...section("backorders", [["#", "ORDER", "LINE", "WAITING"], ...s.backorders.map((b) => [String(b.position), b.orderKey, b.lineId, String(b.waiting)])]),
+		...section("audit (latest 10)", [
+			["SEQ", "AT", "KIND", "LOCATION", "ON HAND", "RESERVED"],
+			...s.audit.slice(0, 10).map((a) => [String(a.seq), time(a.at), a.kind, a.location ?? "—", `${a.onHandAfter} (${signed(a.onHandDelta)})`, `${a.reservedAfter} (${signed(a.reservedDelta)})`]),
+		]),
+	].join("\n");
+}

@@ -1,0 +1,190 @@
+// What the console reads from the worker: the live stream's messages and the ops API's answers.
+// The console is a separate program (Node), so it checks what it is sent rather than importing the
+// worker's types; objects are loose so a newer worker's extra fields pass through.
+import { z } from "zod";
+
+/** One flow event: something that happened to an order, a SKU or a webhook. `cursor` orders them. */
+export const FlowEvent = z.looseObject({
+	cursor: z.number().int(),
+	at: z.string(),
+	/** received, duplicate, stale, quarantined, reserved, routed, accepted, sent, retrying, dead-lettered, … */
+	type: z.string(),
+	connection: z.string().optional(),
+	/** shopify, tiktok, amazon, woocommerce, edi; or the peer for 3PL and carrier webhooks. */
+	channel: z.string().optional(),
+	orderKey: z.string().optional(),
+	orderName: z.string().optional(),
+	/** The order's status once this event was applied. */
+	status: z.string().optional(),
+	sku: z.string().optional(),
+	topic: z.string().optional(),
+	eventId: z.string().optional(),
+	detail: z.string().optional(),
+});
+export type FlowEvent = z.infer<typeof FlowEvent>;
+
+export const ExceptionItem = z.looseObject({
+	id: z.string(),
+	/** quarantine, dead-letter, unroutable, failure, gap, shipment */
+	kind: z.string(),
+	status: z.enum(["open", "resolved"]),
+	reason: z.string(),
+	connection: z.string().nullable(),
+	channel: z.string().nullable(),
+	topic: z.string().nullable(),
+	eventId: z.string().nullable(),
+	orderKey: z.string().nullable(),
+	attempts: z.number().int(),
+	createdAt: z.string(),
+	updatedAt: z.string(),
+	resolution: z.string().nullable(),
+});
+export type ExceptionItem = z.infer<typeof ExceptionItem>;
+
+/**
+ * Server → console messages on `GET /ops/stream?after=<cursor>` (a WebSocket; JSON text frames).
+ * On connect: `hello`, then every kept event after `after` in `events` batches (or the latest 200
+ * when `after` is absent), preceded by `gap` when some of them were already pruned; then live.
+ */
+export const StreamMessage = z.discriminatedUnion("type", [
+	z.looseObject({
+		type: z.literal("hello"),
+		role: z.enum(["read", "operator"]),
+		/** The newest cursor when the console connected. */
+		cursor: z.number().int(),
+		/** The oldest cursor still kept (0 when none). */
+		oldest: z.number().int(),
+	}),
+	z.looseObject({ type: z.literal("events"), events: z.array(FlowEvent) }),
+	/** Events after `after` up to `until` were pruned before this console asked for them. */
+	z.looseObject({ type: z.literal("gap"), after: z.number().int(), until: z.number().int() }),
+	/** An exception was opened, updated or resolved. */
+	z.looseObject({ type: z.literal("exception"), exception: ExceptionItem }),
+]);
+export type StreamMessage = z.infer<typeof StreamMessage>;
+
+export const Money = z.object({ amount: z.number().int(), currency: z.string() });
+export type Money = z.infer<typeof Money>;
+
+export const Attempt = z.looseObject({
+	at: z.string(),
+	ms: z.number(),
+	ok: z.boolean(),
+	error: z.string().optional(),
+	retryable: z.boolean().optional(),
+	retryAfterMs: z.number().optional(),
+});
+
+export const Delivery = z.looseObject({
+	id: z.string(),
+	kind: z.string(),
+	destination: z.string(),
+	/** pending, delivered, dead, cancelled */
+	status: z.string(),
+	attempts: z.number().int(),
+	nextAttemptAt: z.string().nullable(),
+	lastError: z.string().nullable(),
+	createdAt: z.string(),
+	updatedAt: z.string(),
+	payload: z.unknown(),
+	result: z.unknown(),
+	history: z.array(Attempt),
+});
+export type Delivery = z.infer<typeof Delivery>;
+
+/** GET /ops/orders/:key (`:key` is `<connection>:<channel order id>`; `?name=#1001` finds one by name). */
+export const OrderView = z.looseObject({
+	key: z.string(),
+	/** received, reserved, backordered, routed, accepted, partially_fulfilled, fulfilled, delivered, cancelled */
+	status: z.string().nullable(),
+	idle: z.boolean(),
+	/** The canonical order (see worker/model/order.ts), kept loose here. */
+	order: z
+		.looseObject({
+			connection: z.string(),
+			channel: z.string(),
+			channelOrderId: z.string(),
+			channelOrderName: z.string(),
+			currency: z.string(),
+			total: Money,
+			lines: z.array(z.looseObject({ channelLineId: z.string(), sku: z.string().nullable(), title: z.string(), quantity: z.number(), unitPrice: Money })),
+		})
+		.nullable(),
+	lines: z.array(
+		z.looseObject({
+			lineId: z.string(),
+			sku: z.string(),
+			target: z.number(),
+			reserved: z.number(),
+			backordered: z.number(),
+			committed: z.number(),
+			shipped: z.number(),
+			pending: z.boolean(),
+			lastError: z.string().nullable(),
+		}),
+	),
+	routes: z.array(z.looseObject({ referenceId: z.string(), location: z.string(), threePl: z.string(), status: z.string(), externalId: z.string().nullable() })),
+	shipments: z.array(
+		z.looseObject({
+			shipmentId: z.string(),
+			location: z.string().nullable(),
+			carrier: z.string().nullable(),
+			trackingNumber: z.string().nullable(),
+			trackingStatus: z.string().nullable(),
+			shippedAt: z.string().nullable(),
+		}),
+	),
+	deliveries: z.array(Delivery),
+	/** The order's own log. `source` is inbound (channel webhook), 3pl, carrier or ordersync; `body` is the raw payload. */
+	events: z.array(
+		z.looseObject({
+			seq: z.number(),
+			eventId: z.string().nullable(),
+			source: z.string(),
+			type: z.string(),
+			at: z.string(),
+			triggeredAt: z.string().nullable(),
+			outcome: z.string().nullable(),
+			body: z.string(),
+		}),
+	),
+});
+export type OrderView = z.infer<typeof OrderView>;
+
+/** GET /ops/skus/:sku */
+export const SkuDetail = z.looseObject({
+	sku: z.string(),
+	available: z.number(),
+	onHand: z.number(),
+	reserved: z.number(),
+	updatedAt: z.string().nullable().optional(),
+	/** Available to promise on each connection (after its safety stock and location rules). */
+	channels: z.record(z.string(), z.number()),
+	locations: z.array(z.looseObject({ location: z.string(), onHand: z.number(), asOf: z.string(), source: z.string() })),
+	reservations: z.array(z.looseObject({ orderKey: z.string(), lineId: z.string(), requested: z.number(), quantity: z.number(), status: z.string() })),
+	backorders: z.array(z.looseObject({ position: z.number(), orderKey: z.string(), lineId: z.string(), waiting: z.number() })),
+	audit: z.array(
+		z.looseObject({
+			seq: z.number(),
+			at: z.string(),
+			kind: z.string(),
+			location: z.string().nullable(),
+			onHandDelta: z.number(),
+			reservedDelta: z.number(),
+			onHandAfter: z.number(),
+			reservedAfter: z.number(),
+			cause: z.unknown(),
+		}),
+	),
+});
+export type SkuDetail = z.infer<typeof SkuDetail>;
+
+/** GET /ops/exceptions/:id: the item, plus its raw body (quarantines) or its delivery (dead letters). */
+export const ExceptionDetail = ExceptionItem.extend({ rawBody: z.string().nullable().optional(), delivery: Delivery.optional() });
+export type ExceptionDetail = z.infer<typeof ExceptionDetail>;
+
+/** Every ops error: `{ error: { code, message } }`. */
+export const ApiError = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+
+/** POST /ops/exceptions/:id/replay answers 200/202 with one of these, or an ApiError. */
+export const ReplayResult = z.looseObject({ status: z.string(), order: z.string().optional() });
