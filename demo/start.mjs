@@ -1,6 +1,8 @@
 // `npm start`: ordersync on this machine with persisted state (.wrangler/state), a seeded demo
 // catalogue, a steady stream of signed Shopify webhooks, and the sandbox's peers (shop, ShipBob,
-// EasyPost) on a demo clock, so each order goes all the way to delivered; a live log until Ctrl-C.
+// EasyPost) on a demo clock, so each order goes all the way to delivered. In a terminal it opens
+// the operator console on it (quit with q); otherwise (CI, a pipe, or `npm start -- --log`) it
+// prints a plain live log until Ctrl-C.
 import { spawn } from "node:child_process";
 import { appendFileSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -15,6 +17,8 @@ if (major < 22 || (major === 22 && minor < 12)) {
 }
 
 const PORT = Number(process.env.PORT ?? 8787);
+/** The console needs a terminal to draw in and read keys from. */
+const CONSOLE = Boolean(process.stdout.isTTY && process.stdin.isTTY) && !process.argv.includes("--log");
 const BASE = `http://127.0.0.1:${PORT}`;
 const RATE = Number(process.env.DEMO_ORDERS_PER_SECOND ?? 2);
 // wrangler.toml's shopify-demo connection pushes to the sandbox shop on this port.
@@ -28,6 +32,10 @@ const ADVANCE_AFTER_MS = 2_500;
 const FAULT = { target: "shipbob", kind: "503", remaining: 2 };
 const FAULT_EVERY_S = 60;
 const FIRST_FAULT_S = 20;
+/** Every two minutes ShipBob refuses one call outright (a setup problem on its side): a dead letter for operators to retry. */
+const REFUSAL = { target: "shipbob", kind: "refuse", remaining: 1 };
+const REFUSAL_EVERY_S = 120;
+const FIRST_REFUSAL_S = 30;
 
 /** KEY="value" lines of a .dev.vars file. */
 const readVars = (file) =>
@@ -56,7 +64,13 @@ const vars = readVars(".dev.vars");
 mkdirSync(".wrangler", { recursive: true });
 const logFile = ".wrangler/dev.log";
 const log = openSync(logFile, "a");
+/** While the console has the terminal, the demo's own news goes to .wrangler/demo.log. */
+const demoLog = CONSOLE ? openSync(".wrangler/demo.log", "a") : null;
+const say = (line) => (demoLog === null ? console.log(line) : appendFileSync(demoLog, `${new Date().toISOString()} ${line.replace(/\x1b\[[0-9;]*m/g, "")}\n`));
+const complain = (line) => (demoLog === null ? console.error(line) : say(line));
 let stopping = false;
+/** The console's process, when it has the terminal. */
+let consoleProcess = null;
 /** What this run sent, said when it stops. */
 let summary = () => "";
 
@@ -91,6 +105,10 @@ async function stop(code = 0) {
 	if (stopping) return;
 	stopping = true;
 	console.log(dim(`\nstopping…${summary()}`));
+	if (consoleProcess && consoleProcess.exitCode === null) {
+		consoleProcess.kill("SIGTERM");
+		await new Promise((resolve) => consoleProcess.once("exit", resolve));
+	}
 	for (const child of [worker, sandbox]) child.kill("SIGTERM");
 	await Promise.race([Promise.all([worker, sandbox].map((child) => new Promise((resolve) => child.once("exit", resolve)))), sleep(5000)]);
 	process.exit(code);
@@ -158,7 +176,7 @@ async function main() {
 		connection: "shopify-demo",
 		secret: vars.SHOPIFY_DEMO_SECRET,
 		opsToken: vars.OPS_TOKEN,
-		onError: (message) => console.error(red(message)),
+		onError: (message) => complain(red(message)),
 	});
 	summary = () => {
 		const { orders, storeOnly, edits, cancels, faults } = traffic.stats;
@@ -189,47 +207,76 @@ async function main() {
 	console.log(
 		`sending ~${RATE} Shopify webhooks/s; the sandbox warehouse ships each order after ~${SHIP_AFTER_MS / 1000} s and the carrier moves it a step every ~${ADVANCE_AFTER_MS / 1000} s: delivered ~${loopSeconds} s after it came in. Ctrl-C to stop.`,
 	);
-	const auth = `-H 'Authorization: Bearer ${vars.OPS_TOKEN}'`;
-	console.log(dim(`  availability: curl '${BASE}/v1/availability?sku=${skus[0]}&sku=${skus[1]}'`));
-	console.log(dim(`  an order:     curl ${auth} ${BASE}/ops/orders/<key>   (the key ends each line below)`));
-	console.log(dim(`  exceptions:   curl ${auth} ${BASE}/ops/exceptions`));
-	console.log(dim(`  outbound:     curl ${auth} ${BASE}/ops/destinations`));
-	console.log(dim(`  3PL:          curl ${SANDBOX}/sandbox/shipbob/orders   (orders ShipBob was sent, and their parcels)`));
-	console.log(dim(`  shop:         curl ${SANDBOX}/sandbox/fulfillments   (fulfilments and tracking on the Shopify sandbox)`));
-	console.log(dim(`                curl ${SANDBOX}/sandbox/inventory      (availability the shop was told)`));
+	if (CONSOLE) {
+		console.log(`opening the operator console on ${BASE} (? for its keys, q to quit; npm start -- --log for the plain log instead)`);
+		console.log(dim(`the same from another terminal: npx ordersync console --url ${BASE} --token ${vars.OPS_TOKEN}   (read-only: --token ${vars.OPS_READ_TOKEN})`));
+	} else {
+		const auth = `-H 'Authorization: Bearer ${vars.OPS_TOKEN}'`;
+		console.log(dim(`  availability: curl '${BASE}/v1/availability?sku=${skus[0]}&sku=${skus[1]}'`));
+		console.log(dim(`  an order:     curl ${auth} ${BASE}/ops/orders/<key>   (the key ends each line below)`));
+		console.log(dim(`  exceptions:   curl ${auth} ${BASE}/ops/exceptions`));
+		console.log(dim(`  outbound:     curl ${auth} ${BASE}/ops/destinations`));
+		console.log(dim(`  3PL:          curl ${SANDBOX}/sandbox/shipbob/orders   (orders ShipBob was sent, and their parcels)`));
+		console.log(dim(`  shop:         curl ${SANDBOX}/sandbox/fulfillments   (fulfilments and tracking on the Shopify sandbox)`));
+		console.log(dim(`                curl ${SANDBOX}/sandbox/inventory      (availability the shop was told)`));
+	}
 	console.log();
 
-	let cursor = await latestCursor();
-	const showStock = async () => {
-		const query = [...skus, ...BUNDLES.map((b) => b.sku)].map((s) => `sku=${s}`).join("&");
-		const { items } = await (await fetch(`${BASE}/v1/availability?${query}`)).json();
-		console.log(dim("available → ") + formatStock(items));
-	};
-	await showStock();
 	void runClock(traffic);
-
+	if (CONSOLE) openConsole();
+	else await showFlows();
 	let ticks = 0;
 	while (!stopping) {
 		const started = Date.now();
 		try {
 			await traffic.step();
-			const page = await (await fetch(`${BASE}/ops/flows?after=${cursor}&limit=500`, { headers: opsHeaders })).json();
-			for (const event of page.events) {
-				const line = formatFlow(event);
-				if (line !== null) console.log(line);
-			}
-			cursor = page.cursor;
 			ticks++;
-			if (ticks % Math.max(1, RATE * 10) === 0) await showStock();
+			if (ticks % Math.max(1, RATE * 10) === 0 && !CONSOLE) await showStock();
 			if (ticks % Math.max(1, RATE * 20) === 0) {
 				const delivery = await traffic.receiveDelivery();
-				console.log(dim(`warehouse snapshot: a delivery of ${delivery.skus.join(", ")} was counted in at ${delivery.location}`));
+				say(dim(`warehouse snapshot: a delivery of ${delivery.skus.join(", ")} was counted in at ${delivery.location}`));
 			}
 		} catch (error) {
-			if (!stopping) console.error(red(`demo traffic: ${error.message}`));
+			if (!stopping) complain(red(`demo traffic: ${error.message}`));
 		}
 		await sleep(Math.max(0, 1000 / RATE - (Date.now() - started)));
 	}
+}
+
+async function showStock() {
+	const skus = [...CATALOGUE, ...BUNDLES].map((p) => p.sku);
+	const { items } = await (await fetch(`${BASE}/v1/availability?${skus.map((s) => `sku=${s}`).join("&")}`)).json();
+	console.log(dim("available → ") + formatStock(items));
+}
+
+/** The plain log: the flow stream, one readable line per step, polled twice a second. */
+async function showFlows() {
+	let cursor = await latestCursor();
+	await showStock();
+	void (async () => {
+		while (!stopping) {
+			try {
+				const page = await (await fetch(`${BASE}/ops/flows?after=${cursor}&limit=500`, { headers: opsHeaders })).json();
+				for (const event of page.events) {
+					const line = formatFlow(event);
+					if (line !== null) console.log(line);
+				}
+				cursor = page.cursor;
+			} catch (error) {
+				if (!stopping) console.error(red(`flow log: ${error.message}`));
+			}
+			await sleep(500);
+		}
+	})();
+}
+
+/** The operator console on this worker, in this terminal; quitting it (q) stops the demo. */
+function openConsole() {
+	say(`console opened on ${BASE}; the demo's own news is in .wrangler/demo.log`);
+	const child = spawn(process.execPath, ["console/bin.mjs", "console", "--url", BASE, "--token", vars.OPS_TOKEN], { stdio: "inherit" });
+	child.on("exit", (code) => stop(code ?? 0));
+	// Ctrl-C reaches the console as a key (it owns the terminal in raw mode); a signal to us closes it too.
+	consoleProcess = child;
 }
 
 /** The sandbox's clock, once a second: ship, move parcels, post their webhooks to the worker; now and then a fault. */
@@ -240,13 +287,17 @@ async function runClock(traffic) {
 		try {
 			await traffic.advanceClock({ shipAfterMs: SHIP_AFTER_MS, advanceAfterMs: ADVANCE_AFTER_MS });
 			seconds++;
+			const at = new Date().toISOString().slice(11, 19);
 			if (seconds % FAULT_EVERY_S === FIRST_FAULT_S % FAULT_EVERY_S) {
 				await traffic.injectFault(FAULT);
-				const at = new Date().toISOString().slice(11, 19);
-				console.log(`${dim(at)}  ${dim("sandbox".padEnd(7))} ${yellow("fault injected".padEnd(16))} ShipBob answers ${FAULT.kind} to its next ${FAULT.remaining} calls; watch for "retried ok"`);
+				say(`${dim(at)}  ${dim("sandbox".padEnd(7))} ${yellow("fault injected".padEnd(16))} ShipBob answers ${FAULT.kind} to its next ${FAULT.remaining} calls; watch for "retried ok"`);
+			}
+			if (seconds % REFUSAL_EVERY_S === FIRST_REFUSAL_S % REFUSAL_EVERY_S) {
+				await traffic.injectFault(REFUSAL);
+				say(`${dim(at)}  ${dim("sandbox".padEnd(7))} ${yellow("fault injected".padEnd(16))} ShipBob refuses its next call (400): a dead letter to retry from the exceptions desk`);
 			}
 		} catch (error) {
-			if (!stopping) console.error(red(`sandbox clock: ${error.message}`));
+			if (!stopping) complain(red(`sandbox clock: ${error.message}`));
 		}
 		await sleep(Math.max(0, 1000 - (Date.now() - started)));
 	}

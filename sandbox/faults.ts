@@ -3,10 +3,13 @@
  * Retry-After, slow answers, timeouts, and the worst one, a request that was carried out but
  * whose answer never arrived in time ("lost-response"), which is what idempotency keys are for.
  *
+ * "refuse" is a 4xx the vendor gives when it will not take a request as it stands (a setup problem
+ * on the merchant's side): never retried, so the delivery is dead-lettered for an operator.
+ *
  * A fault either fires for the next `remaining` calls to its target, or (with `rate`) at random
  * on that share of calls until it is cleared.
  */
-export type FaultKind = "500" | "503" | "429" | "throttle" | "slow" | "timeout" | "lost-response";
+export type FaultKind = "500" | "503" | "429" | "throttle" | "slow" | "timeout" | "lost-response" | "refuse";
 export type Target = "shopify" | "shipbob" | "easypost";
 export type Fault = {
 	target: Target | "*";
@@ -73,7 +76,10 @@ export class Faults {
  * Commits a fault that answers before the request is carried out: returns the response to send,
  * or null when the request should go ahead (slow answers have already waited).
  */
-export async function failBefore(fault: Firing | null, shapes: { error5xx: (status: number) => Response; tooMany: (retryAfterSeconds: number) => Response }): Promise<Response | null> {
+export async function failBefore(
+	fault: Firing | null,
+	shapes: { error5xx: (status: number) => Response; tooMany: (retryAfterSeconds: number) => Response; refused?: () => Response },
+): Promise<Response | null> {
 	if (!fault) return null;
 	switch (fault.kind) {
 		case "500":
@@ -88,6 +94,8 @@ export async function failBefore(fault: Firing | null, shapes: { error5xx: (stat
 		case "timeout":
 			await sleep(fault.ms ?? 15_000);
 			return shapes.error5xx(504);
+		case "refuse":
+			return shapes.refused?.() ?? null;
 		default:
 			return null; // throttle is vendor-specific; lost-response happens after the work
 	}

@@ -92,6 +92,8 @@ export class ShipBobSandbox {
 					{ statusCode: 429, message: `Rate limit is exceeded. Try again in ${seconds} seconds.` },
 					{ status: 429, headers: { "x-retry-after": String(seconds), "x-remaining-calls": "0", "Retry-After": String(seconds) } },
 				),
+			// A validation 400 in the documented `{ field: [messages] }` shape; the wording is ours.
+			refused: () => Response.json({ shipping_method: ["The shipping method is not mapped to a ShipBob ship option on this channel."] }, { status: 400 }),
 		});
 		if (early) return early;
 		const response = this.#api(request, url, raw);
