@@ -1,14 +1,16 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { buildSync } from "esbuild";
-import { defineConfig } from "vitest/config";
+import { defineConfig, defineProject } from "vitest/config";
 
 // The sandbox of peer services runs beside the worker as a real auxiliary worker; every
 // outbound fetch from ordersync is routed to it, so the real client code talks to it.
 const SANDBOX = ".wrangler/sandbox-build/index.js";
 buildSync({ entryPoints: ["sandbox/index.ts"], bundle: true, format: "esm", platform: "neutral", outfile: SANDBOX, logLevel: "warning" });
 
-// Tests run inside workerd with the real wrangler.toml; secrets are test-only values.
-export default defineConfig({
+// Two projects: the worker's tests run inside workerd with the real wrangler.toml (secrets are
+// test-only values); the console is a Node program, so its tests run in Node, and its end-to-end
+// test starts the real worker on workerd through Miniflare.
+const worker = defineProject({
 	plugins: [
 		cloudflareTest({
 			wrangler: { configPath: "./wrangler.toml" },
@@ -58,11 +60,28 @@ export default defineConfig({
 		}),
 	],
 	test: {
-		include: ["test/**/*.test.ts"],
+		name: "worker",
+		include: ["test/*.test.ts"],
 		setupFiles: ["./test/setup.ts"],
-		reporters: ["default", "./test/summary-reporter.ts"],
 		testTimeout: 30_000,
-		// One file at a time: the sandbox of peers is shared, and the fault test turns chaos on for everyone.
+	},
+});
+
+const console = defineProject({
+	test: {
+		name: "console",
+		include: ["test/console/**/*.test.{ts,tsx}"],
+		environment: "node",
+		testTimeout: 30_000,
+	},
+});
+
+export default defineConfig({
+	test: {
+		projects: [worker, console],
+		reporters: ["default", "./test/summary-reporter.ts"],
+		// One file at a time: the sandbox of peers is shared, the fault test turns chaos on for
+		// everyone, and the console's end-to-end test runs a worker of its own beside them.
 		fileParallelism: false,
 	},
 });
