@@ -1,3 +1,4 @@
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { CONNECTION, call, deliver, eventually, newOrderId, ops, order, orderView, settled, stock, uniqueSku } from "./helpers";
@@ -83,6 +84,20 @@ describe("the live stream for consoles", () => {
 		expect(resumed.map((e) => e.cursor)).toEqual(page.events.filter((e) => e.cursor <= upTo).map((e) => e.cursor));
 		expect(resumed[0]!.cursor).toBe(last + 1);
 		again.ws.close(1000, "done");
+	});
+
+	it("keeps consoles connected when the monitor is evicted, and still knows their role", async () => {
+		const reader = await connect("", READ_TOKEN);
+		await eventually(async () => reader.messages[0], (hello) => hello !== undefined);
+		await evictDurableObject(env.FLOW_MONITOR.getByName("global") as unknown as DurableObjectStub);
+		const made = await newOrder("after-eviction");
+		await eventually(async () => reader.events(), (events) => events.some((e) => e.orderKey === made.key && e.type === "accepted"));
+		expect(reader.closed()).toBeNull();
+		const sockets = await runInDurableObject(env.FLOW_MONITOR.getByName("global"), (_, state) =>
+			state.getWebSockets().map((ws) => (ws.deserializeAttachment() as { role: string }).role),
+		);
+		expect(sockets).toContain("read");
+		reader.ws.close(1000, "done");
 	});
 
 	it("answers the console's close frame", async () => {
