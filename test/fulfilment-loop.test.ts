@@ -232,8 +232,9 @@ describe("the fulfilment loop", () => {
 		const bulk = await ops("/ops/exceptions/replay", { method: "POST", body: JSON.stringify({ kind: "dead-letter", text: `${CONNECTION}:${ids[0]}` }) });
 		expect(((await bulk.json()) as { total: number; succeeded: number }).total).toBe(1);
 		const both = await ops("/ops/exceptions/replay", { method: "POST", body: JSON.stringify({ ids: exceptionIds }) });
-		const answer = (await both.json()) as { total: number; succeeded: number; results: Array<{ id: string; status: number }> };
+		const answer = (await both.json()) as { total: number; succeeded: number; results: Array<{ id: string; status: string; httpStatus: number }> };
 		expect(answer).toMatchObject({ total: 2, succeeded: 2 });
+		expect(answer.results).toEqual(exceptionIds.map((id) => expect.objectContaining({ id, ok: true, httpStatus: 202, status: "retrying" })));
 		for (const id of exceptionIds) await eventually(() => read(id), (e) => e.delivery.status === "dead" && e.delivery.history.length >= 2);
 
 		const cancelled = await ops(`/ops/exceptions/${encodeURIComponent(exceptionIds[0]!)}/cancel`, { method: "POST" });

@@ -97,7 +97,8 @@ export async function replayMany(request: IRequest, env: Env): Promise<Response>
 	const results = [];
 	for (const id of targets) {
 		const outcome = await replayOne(env, id);
-		results.push(outcome.ok ? { id, ok: true, status: outcome.status, ...outcome.body } : { id, ...outcome });
+		// `status` is what happened ("replayed", "retrying"); `httpStatus` what the single replay would have answered.
+		results.push(outcome.ok ? { id, ok: true, httpStatus: outcome.status, ...outcome.body } : { id, ok: false, httpStatus: outcome.status, code: outcome.code, message: outcome.message });
 	}
 	return json({ total: results.length, succeeded: results.filter((r) => r.ok).length, results });
 }
