@@ -12,9 +12,6 @@ export type FlowsPage = z.infer<typeof FlowsPage>;
 const OrderMatch = z.looseObject({ key: z.string(), name: z.string(), connection: z.string(), status: z.string().nullable(), updatedAt: z.string() });
 export type OrderMatch = z.infer<typeof OrderMatch>;
 
-const Health = z.looseObject({ ok: z.boolean(), connections: z.array(z.string()) });
-export type Health = z.infer<typeof Health>;
-
 /** One replay's outcome, success or not: what `ordersync replay --json` prints per id. */
 export type ReplayOutcome = { id: string; ok: boolean; status: number; code?: string; message?: string; order?: string };
 
@@ -87,10 +84,6 @@ export class OpsClient implements Ops {
 
 	async whoami(): Promise<Role> {
 		return (await this.#call("GET", "/ops/whoami", z.looseObject({ role: z.enum(["read", "operator"]) }))).data.role;
-	}
-
-	async health(): Promise<Health> {
-		return (await this.#call("GET", "/health", Health)).data;
 	}
 
 	async #call<S extends z.ZodType>(method: "GET" | "POST", path: string, schema: S): Promise<{ status: number; data: z.infer<S> }> {

@@ -21,7 +21,8 @@ Options:
   --token <token>    ops token (default: $ORDERSYNC_TOKEN); a read-only token can look, not replay
   --json             print the worker's data as JSON instead of text
   -h, --help         this help
-  flows:       --limit <n> (default 50)  --after <cursor> (from there; else the latest)  --follow
+  flows:       --limit <n> (default 50)  --after <cursor> (from there; else the latest)
+               --follow (then keep printing new ones; with --json one event per line)
   exceptions:  --status open|resolved|all (default open)  --kind <kind>
   replay:      --all  --kind <kind>  --text <text>
 
@@ -75,7 +76,8 @@ export function parseInvocation(argv: string[], env: Record<string, string | und
 	try {
 		parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
 	} catch (error) {
-		throw new UsageError(error instanceof Error ? error.message.split("\n")[0]! : String(error));
+		// node:util's messages go on to explain `--`; the first sentence is the news.
+		throw new UsageError(`${(error instanceof Error ? error.message : String(error)).split(/\.\s|\n/)[0]} (try --help)`);
 	}
 	const { values, positionals } = parsed;
 	if (values.help) return { help: true };

@@ -21,8 +21,12 @@ export async function runCommand(command: Exclude<Command, { name: "console" }>,
 		switch (command.name) {
 			case "flows": {
 				const page = command.after === null ? await latest(ops, command.limit) : await ops.flows(command.after, command.limit);
-				print(page, () => page.events.map(flowLine).join("\n") || "no flow events");
-				return command.follow ? await follow(options, page.cursor, io) : EXIT.ok;
+				if (!command.follow) {
+					print(page, () => page.events.map(flowLine).join("\n") || "no flow events");
+					return EXIT.ok;
+				}
+				for (const event of page.events) io.out(options.json ? JSON.stringify(event) : flowLine(event));
+				return await follow(options, page.cursor, io);
 			}
 			case "order": {
 				const view = await ops.order(command.id);

@@ -188,3 +188,4 @@ export const ApiError = z.object({ error: z.object({ code: z.string(), message: 
 
 /** POST /ops/exceptions/:id/replay answers 200/202 with one of these, or an ApiError. */
 export const ReplayResult = z.looseObject({ status: z.string(), order: z.string().optional() });
+export type ReplayResult = z.infer<typeof ReplayResult>;

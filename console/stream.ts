@@ -1,7 +1,7 @@
 // The live flow stream over a WebSocket: reconnects forever with full-jitter backoff, resumes after
 // the last cursor seen, and hands each event to listeners exactly once, in cursor order.
-import { REQUEST_TIMEOUT_MS } from "./api";
-import type { Role, Stream, StreamListener, StreamStatus } from "./ports";
+import { OpsClient } from "./api";
+import { OpsError, type Stream, type StreamListener, type StreamStatus } from "./ports";
 import { StreamMessage } from "./protocol";
 
 /** The part of a WebSocket the stream uses; Node 22's global WebSocket (undici) has it. */
@@ -46,7 +46,7 @@ export class FlowStream implements Stream {
 	readonly #token: string;
 	readonly #WebSocket: SocketConstructor;
 	readonly #timers: Timers;
-	readonly #fetch: typeof fetch;
+	readonly #ops: OpsClient;
 	readonly #random: () => number;
 	readonly #listeners = new Set<StreamListener>();
 	#status: StreamStatus = { state: "connecting", attempt: 1 };
@@ -65,7 +65,7 @@ export class FlowStream implements Stream {
 		this.#token = token;
 		this.#WebSocket = options.WebSocket ?? (globalThis.WebSocket as unknown as SocketConstructor);
 		this.#timers = options.timers ?? realTimers;
-		this.#fetch = options.fetch ?? fetch;
+		this.#ops = new OpsClient(url, token, { fetch: options.fetch });
 		this.#random = options.random ?? Math.random;
 		this.#last = options.after ?? null;
 		this.#connect();
@@ -137,7 +137,7 @@ export class FlowStream implements Stream {
 				// A worker whose log started over (fresh state) counts from 1 again: follow it.
 				if (this.#last !== null && message.cursor < this.#last) this.#last = message.cursor;
 				this.#failures = 0;
-				this.#setStatus({ state: "live", role: message.role as Role, cursor: message.cursor });
+				this.#setStatus({ state: "live", role: message.role, cursor: message.cursor });
 				return;
 			case "events": {
 				const fresh = [];
@@ -166,19 +166,15 @@ export class FlowStream implements Stream {
 	async #diagnose(): Promise<void> {
 		let reason: string;
 		try {
-			const response = await this.#fetch(`${this.#url}/ops/whoami`, {
-				headers: { Authorization: `Bearer ${this.#token}` },
-				signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-			});
-			await response.body?.cancel();
-			if (response.status === 401 || response.status === 403) {
-				if (this.#closed) return;
-				this.#setStatus({ state: "refused", reason: `the worker refused the token (${response.status})` });
+			await this.#ops.whoami();
+			reason = "the worker refused the stream";
+		} catch (error) {
+			const status = error instanceof OpsError ? error.status : 0;
+			if (status === 401 || status === 403) {
+				if (!this.#closed) this.#setStatus({ state: "refused", reason: `the worker refused the token (${status})` });
 				return;
 			}
-			reason = response.ok ? "the worker refused the stream" : `the worker answered ${response.status}`;
-		} catch {
-			reason = `cannot reach ${this.#url}`;
+			reason = status === 0 ? `cannot reach ${this.#url}` : `the worker answered ${status}`;
 		}
 		this.#scheduleRetry(reason);
 	}

@@ -1,0 +1,66 @@
+#!/usr/bin/env node
+// `ordersync`: Node cannot run the console's TypeScript/TSX, so it is bundled with esbuild into
+// node_modules/.cache/ordersync/console.mjs, again only when a console source is newer than that.
+import { mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+const [major, minor] = process.versions.node.split(".").map(Number);
+if (major < 22 || (major === 22 && minor < 12)) {
+	process.stderr.write(`ordersync: needs Node 22.12 or newer (this is ${process.version})\n`);
+	process.exit(1);
+}
+
+const sources = dirname(fileURLToPath(import.meta.url));
+const bundle = join(sources, "..", "node_modules", ".cache", "ordersync", "console.mjs");
+
+function mtime(path) {
+	try {
+		return statSync(path).mtimeMs;
+	} catch {
+		return -1;
+	}
+}
+
+function newestSource() {
+	let newest = 0;
+	for (const entry of readdirSync(sources, { recursive: true, withFileTypes: true })) {
+		if (entry.isFile() && /\.tsx?$/.test(entry.name)) newest = Math.max(newest, mtime(join(entry.parentPath, entry.name)));
+	}
+	return newest;
+}
+
+if (mtime(bundle) < newestSource()) {
+	const esbuild = await import("esbuild");
+	let result;
+	try {
+		result = await esbuild.build({
+			entryPoints: [join(sources, "cli.tsx")],
+			platform: "node",
+			format: "esm",
+			target: "node22",
+			bundle: true,
+			packages: "external",
+			jsx: "automatic",
+			write: false,
+			outfile: bundle,
+			logLevel: "error",
+		});
+	} catch {
+		process.stderr.write("ordersync: the console's sources do not build (esbuild's errors are above)\n");
+		process.exit(1);
+	}
+	mkdirSync(dirname(bundle), { recursive: true });
+	// Written aside and renamed: two consoles starting at once never import half a file.
+	const temporary = `${bundle}.${process.pid}.tmp`;
+	writeFileSync(temporary, result.outputFiles[0].contents);
+	renameSync(temporary, bundle);
+}
+
+const { main } = await import(pathToFileURL(bundle).href);
+const code = await main(process.argv.slice(2));
+// Exit once what was written has drained: a console's piped stdin or an idle keep-alive socket
+// would otherwise keep the process up.
+await new Promise((resolve) => process.stdout.write("", resolve));
+await new Promise((resolve) => process.stderr.write("", resolve));
+process.exit(code);

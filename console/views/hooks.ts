@@ -1,0 +1,39 @@
+// Small hooks the views share: a stream subscription that always calls the latest callbacks,
+// and a debounced trigger, so bursts of events cost one refetch.
+import { useEffect, useRef } from "react";
+import type { Stream, StreamListener } from "../ports";
+
+/** Listens to the stream while the component is mounted; the listener may change on every render. */
+export function useStream(stream: Stream, listener: StreamListener): void {
+	const latest = useRef(listener);
+	latest.current = listener;
+	useEffect(
+		() =>
+			stream.subscribe({
+				status: (status) => latest.current.status?.(status),
+				events: (events) => latest.current.events?.(events),
+				gap: (after, until) => latest.current.gap?.(after, until),
+				exception: (item) => latest.current.exception?.(item),
+			}),
+		[stream],
+	);
+}
+
+/**
+ * A stable function that calls `fn` once, `ms` after the first of a burst of calls. Not reset by
+ * later calls: under a steady stream a reset would starve the refresh forever.
+ */
+export function useDebounced(fn: () => void, ms: number): () => void {
+	const latest = useRef(fn);
+	latest.current = fn;
+	const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+	const trigger = useRef(() => {
+		if (timer.current !== undefined) return;
+		timer.current = setTimeout(() => {
+			timer.current = undefined;
+			latest.current();
+		}, ms);
+	});
+	useEffect(() => () => clearTimeout(timer.current), []);
+	return trigger.current;
+}

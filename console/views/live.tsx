@@ -1,0 +1,129 @@
+// Live: the feed of flow events, newest at the bottom like `tail -f`. Selecting an event pauses
+// the feed so the selection stays put; the store keeps counting what arrives meanwhile.
+import { useReducer, useRef, useState } from "react";
+import { column, describeFlow, flowSubject, formatTime } from "../format";
+import type { FlowEvent } from "../protocol";
+import type { FlowStore } from "../store";
+import { bodyHeight, Frame, hints } from "./frame";
+import { Layer, useKeys } from "./keys";
+import { Prompt } from "./prompt";
+import type { Navigate } from "./route";
+import { type Row, RowLine } from "./row";
+import { clampTop, follow, scrollBy } from "./scroll";
+
+export function flowRow(event: FlowEvent, nameOf?: (orderKey: string) => string | undefined): Row {
+	const { label, tone, text } = describeFlow(event);
+	const subject = flowSubject(event, nameOf);
+	return [
+		{ text: `${formatTime(event.at)} `, tone: "routine" },
+		{ text: `${column(subject, 9)} `, bold: true },
+		{ text: `${column(label, 16)} `, tone },
+		{ text },
+		// The key last: it identifies the order, but the name already says which one it is.
+		...(event.orderKey && subject !== event.orderKey ? [{ text: `  ${event.orderKey}`, tone: "routine" as const }] : []),
+	];
+}
+
+type LiveProps = {
+	store: FlowStore;
+	active: boolean;
+	width: number;
+	height: number;
+	onOpen: Navigate;
+};
+
+export function LiveView({ store, active, width, height, onOpen }: LiveProps) {
+	const [, redraw] = useReducer((n: number) => n + 1, 0);
+	const [filtering, setFiltering] = useState(false);
+	const [flash, setFlash] = useState<string | null>(null);
+	const top = useRef(0);
+	const rows = bodyHeight(height);
+	const events = store.visible();
+	const selected = store.selected ? events.indexOf(store.selected) : -1;
+	const start = !store.paused
+		? Math.max(0, events.length - rows)
+		: selected >= 0
+			? follow(top.current, selected, events.length, rows)
+			: clampTop(top.current, events.length, rows);
+	top.current = start;
+
+	const move = (by: number) => {
+		if (!store.paused) {
+			store.pause();
+			top.current = Math.max(0, store.visible().length - rows);
+		}
+		const list = store.visible();
+		if (list.length === 0) return;
+		const from = selected >= 0 ? selected : list.length - (by < 0 ? 0 : 1);
+		store.select(list[Math.max(0, Math.min(list.length - 1, from + by))] ?? null);
+	};
+
+	useKeys(
+		(input, key) => {
+			setFlash(null);
+			const by = scrollBy(key, input, rows);
+			if (by !== null) move(by);
+			else if (key.return) {
+				const event = store.selected;
+				if (!event) setFlash("select an event with ↑/↓ first");
+				else if (event.orderKey) onOpen({ view: "order", key: event.orderKey });
+				else if (event.sku) onOpen({ view: "sku", sku: event.sku });
+				else setFlash("this event has no order or SKU to open");
+			} else if (input === "p" || input === " ") {
+				if (store.paused) store.resume();
+				else {
+					store.pause();
+					top.current = Math.max(0, store.visible().length - rows);
+				}
+			} else if (key.escape && store.paused) store.resume();
+			else if (input === "/") setFiltering(true);
+			else if (input === "c") store.setFilter("");
+			else return false;
+			redraw();
+			return true;
+		},
+		Layer.view,
+		active && !filtering,
+	);
+
+	const status: Row = [{ text: "Live", bold: true }, { text: " · ", tone: "routine" }];
+	if (store.paused) status.push({ text: `paused · ${store.newCount} new`, tone: "waiting", bold: true }, { text: "  (p resumes)", tone: "routine" });
+	else status.push({ text: "following", tone: "done" });
+	if (store.filterText) status.push({ text: " · ", tone: "routine" }, { text: `filter: ${store.filterText}`, tone: "moving" });
+	status.push({ text: ` · ${events.length}/${store.events.length} events`, tone: "routine" });
+
+	const footer: Row = flash
+		? [{ text: flash, tone: "waiting" }]
+		: hints([
+				["↑↓", "select"],
+				["⏎", "open"],
+				["p", store.paused ? "resume" : "pause"],
+				["/", "filter"],
+				["c", "clear"],
+				["?", "help"],
+				["q", "quit"],
+			]);
+
+	const modal = filtering ? (
+		<Prompt
+			label="filter:"
+			initial={store.filterText}
+			width={width}
+			onSubmit={(text) => {
+				store.setFilter(text);
+				setFiltering(false);
+			}}
+			onCancel={() => setFiltering(false)}
+		/>
+	) : undefined;
+
+	return (
+		<Frame status={status} width={width} height={height} footer={footer} modal={modal}>
+			{events.length === 0 ? (
+				<RowLine line={[{ text: store.filterText ? "no events match the filter (c clears it)" : "waiting for flow events…", tone: "routine" }]} width={width} />
+			) : (
+				events.slice(start, start + rows).map((event, i) => <RowLine key={start + i} line={flowRow(event, store.nameOf)} width={width} selected={start + i === selected} />)
+			)}
+		</Frame>
+	);
+}

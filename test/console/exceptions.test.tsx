@@ -1,0 +1,170 @@
+// The Exceptions view through real keys: replay one with y/n, bulk replay with a progress bar,
+// cancel a dead letter, details, the read-only refusal, and items clearing when the stream says so.
+import { cleanup } from "ink-testing-library";
+import { afterEach, describe, expect, it } from "vitest";
+import { App } from "../../console/app";
+import { OpsError } from "../../console/ports";
+import type { ReplayResult } from "../../console/protocol";
+import { exceptionItem, FakeOps, FakeStream, flow, type Given } from "./fakes";
+import { KEY, renderAt, sleep } from "./ui";
+
+let ops: FakeOps;
+
+afterEach(() => {
+	cleanup();
+	expect(ops.unexpected).toEqual([]);
+});
+
+const quarantine = exceptionItem({ id: "quarantine:shopify-demo:evt-1", reason: "bad JSON: Unexpected token", createdAt: "2026-01-02T10:00:03.000Z", updatedAt: "2026-01-02T10:00:03.000Z" });
+const quarantine2 = exceptionItem({ id: "quarantine:shopify-demo:evt-2", reason: "no line_items", createdAt: "2026-01-02T10:00:02.000Z", updatedAt: "2026-01-02T10:00:02.000Z" });
+const deadLetter = exceptionItem({
+	id: "dead-letter:shopify-demo:1001/3pl.order",
+	kind: "dead-letter",
+	orderKey: "shopify-demo:1001",
+	reason: "3pl.order to 3pl:shipbob failed 5 times: 503",
+	createdAt: "2026-01-02T10:00:01.000Z",
+	updatedAt: "2026-01-02T10:00:01.000Z",
+});
+
+function open(given: Given, stream = new FakeStream()) {
+	ops = new FakeOps({ exceptions: [quarantine, quarantine2, deadLetter], ...given });
+	const ui = renderAt(<App ops={ops} stream={stream} url="http://127.0.0.1:8787" />);
+	return { ui, stream };
+}
+
+/** Opens Exceptions with `2` and waits for the list (newest first: quarantine, quarantine2, deadLetter). */
+async function exceptions(ui: ReturnType<typeof open>["ui"]) {
+	await ui.press("2");
+	return ui.waitFor("3 open");
+}
+
+describe("Exceptions", () => {
+	it("lists open exceptions one line each: kind, age, order or connection, reason", async () => {
+		const { ui } = open({});
+		const frame = await exceptions(ui);
+		const lines = frame.split("\n");
+		const q = lines.find((l) => l.includes("Unexpected token")) ?? "";
+		expect(q).toMatch(/^quarantine\s+\d+[smhd]\s+shopify-demo orders\/create/);
+		const dl = lines.find((l) => l.startsWith("dead-letter")) ?? "";
+		expect(dl).toMatch(/^dead-letter\s+\d+[smhd]\s+shopify-demo:1001\s+3pl.order to 3pl:shipbob/);
+	});
+
+	it("r then y replays the selected item once; it disappears when the stream says it resolved", async () => {
+		const { ui, stream } = open({ replay: { [quarantine2.id]: { status: "replayed", order: "shopify-demo:1002" } } });
+		await exceptions(ui);
+		await ui.press(KEY.down, "r");
+		await ui.waitFor(`Replay ${quarantine2.id}`);
+		await ui.press("y");
+		const frame = await ui.waitFor("replay: ok (replayed)");
+		expect(frame).toMatch(/shopify-demo orders\/create ✓ replayed · no line_items/);
+		expect(ops.count(`replay ${quarantine2.id}`)).toBe(1);
+		// Still listed until the worker resolves it.
+		expect(frame).toContain("no line_items");
+
+		stream.exception({ ...quarantine2, status: "resolved", resolution: "replayed", updatedAt: "2026-01-02T10:05:00.000Z" });
+		await ui.waitFor((f) => f.includes("2 open") && !f.includes("no line_items"));
+		// The refetch the stream triggers must not bring it back.
+		await sleep(400);
+		expect(ops.count("exceptions open")).toBeGreaterThanOrEqual(2);
+		expect(ui.frame()).not.toContain("no line_items");
+		expect(ops.count(`replay ${quarantine2.id}`)).toBe(1);
+	});
+
+	it("n (or Esc) at the confirmation does nothing", async () => {
+		const { ui } = open({});
+		await exceptions(ui);
+		await ui.press("r");
+		await ui.waitFor("y/n");
+		await ui.press("n");
+		await ui.waitFor((f) => !f.includes("y/n"));
+		await ui.press("r");
+		await ui.waitFor("y/n");
+		await ui.press(KEY.esc);
+		await ui.waitFor((f) => !f.includes("y/n"));
+		expect(ops.calls.filter((c) => c.startsWith("replay"))).toEqual([]);
+	});
+
+	it("shows the worker's refusal when a replay fails, and keeps the item", async () => {
+		const { ui } = open({ replay: { [quarantine.id]: new OpsError(422, "still_invalid", "the stored payload still fails to parse") } });
+		await exceptions(ui);
+		await ui.press("r", "y");
+		const frame = await ui.waitFor("replay failed: the stored payload still fails to parse (422 still_invalid)");
+		expect(frame).toMatch(/✗ the stored payload/);
+		expect(frame).toContain("3 open");
+	});
+
+	it("R replays every item matching the filter after saying how many, with progress and a summary", async () => {
+		let release: (() => void) | undefined;
+		const slow = () => new Promise<ReplayResult>((resolve) => (release = () => resolve({ status: "replayed" })));
+		const { ui } = open({
+			replay: { [quarantine.id]: slow, [quarantine2.id]: new OpsError(409, "not_replayable", "already replayed") },
+		});
+		await exceptions(ui);
+		await ui.press("/", "kind:quarantine", KEY.enter);
+		await ui.waitFor("2 shown");
+		await ui.press("R");
+		await ui.waitFor('Replay all 2 exceptions matching "kind:quarantine"? y/n');
+		await ui.press("y");
+		let frame = await ui.waitFor("0/2");
+		expect(frame).toContain("Replaying 2 exceptions");
+		release?.();
+		frame = await ui.waitFor("Done: 1 succeeded, 1 failed");
+		expect(frame).toContain("2/2");
+		expect(frame).toContain(`✓ ${quarantine.id}: replayed`);
+		expect(frame).toContain(`✗ ${quarantine2.id}: already replayed (409 not_replayable)`);
+		expect(ops.count(`replay ${quarantine.id}`)).toBe(1);
+		expect(ops.count(`replay ${quarantine2.id}`)).toBe(1);
+		expect(ops.calls.filter((c) => c.startsWith(`replay ${deadLetter.id}`))).toEqual([]);
+		await ui.press(KEY.esc);
+		await ui.waitFor("2 shown");
+	});
+
+	it("x cancels a dead letter after y, and refuses anything else", async () => {
+		const { ui } = open({ cancel: { [deadLetter.id]: { status: "cancelled" } } });
+		await exceptions(ui);
+		await ui.press("x");
+		await ui.waitFor("only dead letters can be cancelled");
+		await ui.press(KEY.down, KEY.down, "x");
+		await ui.waitFor(`Cancel dead letter ${deadLetter.id}`);
+		await ui.press("y");
+		await ui.waitFor("cancel: ok (cancelled)");
+		expect(ops.count(`cancel ${deadLetter.id}`)).toBe(1);
+	});
+
+	it("a read-only token gets a refusal instead of a replay", async () => {
+		const { ui } = open({}, new FakeStream({ state: "live", role: "read", cursor: 0 }));
+		await exceptions(ui);
+		for (const key of ["r", "R", "x"]) {
+			await ui.press(key);
+			const frame = await ui.waitFor("read-only token: cannot replay");
+			expect(frame).not.toContain("y/n");
+			await ui.press(KEY.down); // any key clears the message
+			await ui.waitFor((f) => !f.includes("read-only token: cannot replay"));
+		}
+		await ui.press("y");
+		expect(ops.calls.filter((c) => c.startsWith("replay") || c.startsWith("cancel"))).toEqual([]);
+	});
+
+	it("Enter shows the details with the raw body; Esc goes back to the list", async () => {
+		const { ui } = open({ details: { [quarantine.id]: { ...quarantine, attempts: 2, rawBody: '{"id":61,"line_items":' } } });
+		await exceptions(ui);
+		await ui.press(KEY.enter);
+		const frame = await ui.waitFor("Raw body");
+		expect(frame).toContain("2 attempts");
+		expect(frame).toContain('{"id":61,"line_items":');
+		await ui.press(KEY.esc);
+		await ui.waitFor((f) => !f.includes("Raw body") && f.includes("no line_items"));
+	});
+
+	it("keeps itself current: new exceptions from the stream appear, and flow events trigger a refetch", async () => {
+		const { ui, stream } = open({});
+		await exceptions(ui);
+		const fresh = exceptionItem({ id: "unroutable:shopify-demo:1009", kind: "unroutable", orderKey: "shopify-demo:1009", reason: "no location can ship BOOT-42", createdAt: "2026-01-02T10:09:00.000Z", updatedAt: "2026-01-02T10:09:00.000Z" });
+		stream.exception(fresh);
+		await ui.waitFor("no location can ship BOOT-42");
+		const before = ops.count("exceptions open");
+		stream.events(flow({ type: "dead-lettered", orderKey: "shopify-demo:1003", detail: "boom" }));
+		await sleep(450);
+		expect(ops.count("exceptions open")).toBeGreaterThan(before);
+	});
+});

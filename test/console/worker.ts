@@ -1,0 +1,145 @@
+// The real ordersync worker and the sandbox of peers (Shopify Admin, ShipBob, EasyPost) on workerd
+// through Miniflare, for the console's end-to-end test: wrangler.toml's configuration, the test
+// secrets of vitest.config.ts, every outbound fetch routed to the sandbox, state in a temp dir.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { build, type BuildOptions } from "esbuild";
+import { type Json, Log, LogLevel, Miniflare, convertV4MiniflareOptions } from "miniflare";
+import { unstable_readConfig } from "wrangler";
+import { signedDelivery } from "../../demo/shopify-orders.mjs";
+
+export const OPS_TOKEN = "test-ops-token-0123456789";
+export const READ_TOKEN = "test-read-token-0123456789";
+export const CONNECTION = "shopify-demo";
+const SHOPIFY_SECRET = "test-shopify-secret";
+
+const SANDBOX_SECRETS = {
+	SANDBOX_SHOPIFY_TOKEN: "shpat_sandbox_test_token",
+	SANDBOX_SHIPBOB_TOKEN: "shipbob_pat_test",
+	SANDBOX_SHIPBOB_WEBHOOK_SECRET: "whsec_b3JkZXJzeW5jIHRlc3Qgc2hpcGJvYiBrZXkgMDAwMDE=",
+	SANDBOX_EASYPOST_API_KEY: "EZTK_test",
+	SANDBOX_EASYPOST_WEBHOOK_SECRET: "easypost_test_webhook_secret",
+};
+
+const SECRETS = {
+	SHOPIFY_DEMO_SECRET: SHOPIFY_SECRET,
+	SHOPIFY_OUTLET_SECRET: "test-outlet-secret",
+	SHOPIFY_DEMO_ADMIN_TOKEN: SANDBOX_SECRETS.SANDBOX_SHOPIFY_TOKEN,
+	OPS_TOKEN,
+	OPS_READ_TOKEN: READ_TOKEN,
+	SHIPBOB_TOKEN: SANDBOX_SECRETS.SANDBOX_SHIPBOB_TOKEN,
+	SHIPBOB_WEBHOOK_SECRET: SANDBOX_SECRETS.SANDBOX_SHIPBOB_WEBHOOK_SECRET,
+	EASYPOST_API_KEY: SANDBOX_SECRETS.SANDBOX_EASYPOST_API_KEY,
+	EASYPOST_WEBHOOK_SECRET: SANDBOX_SECRETS.SANDBOX_EASYPOST_WEBHOOK_SECRET,
+};
+
+/** Retries on a test's time scale: a delivery the 3PL keeps failing is dead-lettered within a second. */
+const DELIVERY = {
+	maxAttempts: 3,
+	maxAgeMs: 600_000,
+	baseBackoffMs: 20,
+	maxBackoffMs: 200,
+	timeoutMs: 2_000,
+	circuitFailures: 50,
+	circuitCooldownMs: 300,
+	defaultConcurrency: 8,
+	concurrency: { "3pl:shipbob": 5 },
+};
+
+/** esbuild options for a bundle workerd runs as a modules worker (as bench/lib.mjs builds them). */
+const WORKERD_BUNDLE: BuildOptions = {
+	bundle: true,
+	format: "esm",
+	platform: "neutral",
+	target: "es2022",
+	mainFields: ["module", "main"],
+	conditions: ["workerd", "worker", "browser"],
+	external: ["cloudflare:*", "node:*"],
+	logLevel: "warning",
+};
+
+export type Harness = {
+	/** Where the worker listens (Miniflare's entry socket). */
+	url: string;
+	/** A call to the ops API with the operator token. */
+	ops(path: string, init?: { method?: string; body?: unknown }): Promise<Response>;
+	/** A call to the sandbox of peers (faults, variants). */
+	sandbox<T = unknown>(path: string, init?: { method?: string; body?: unknown }): Promise<T>;
+	/** Sends one signed Shopify webhook through the worker. */
+	deliver(topic: string, body: unknown): Promise<Response>;
+	stock(sku: string, onHand: number, location?: string): Promise<void>;
+	dispose(): Promise<void>;
+};
+
+export async function startWorker(): Promise<Harness> {
+	const dir = mkdtempSync(join(tmpdir(), "ordersync-console-e2e-"));
+	const workerScript = join(dir, "worker.js");
+	const sandboxScript = join(dir, "sandbox.js");
+	await Promise.all([
+		build({ ...WORKERD_BUNDLE, entryPoints: ["worker/index.ts"], outfile: workerScript }),
+		build({ ...WORKERD_BUNDLE, entryPoints: ["sandbox/index.ts"], outfile: sandboxScript }),
+	]);
+	const config = unstable_readConfig({ config: "wrangler.toml" }, { hideWarnings: true });
+	const sqlite = new Set((config.migrations ?? []).flatMap((m: { new_sqlite_classes?: string[] }) => m.new_sqlite_classes ?? []));
+	const durableObjects = Object.fromEntries((config.durable_objects?.bindings ?? []).map((b: { name: string; class_name: string }) => [b.name, { className: b.class_name, useSQLite: sqlite.has(b.class_name) }]));
+	const compatibilityDate = config.compatibility_date!;
+
+	const mf = new Miniflare(
+		convertV4MiniflareOptions({
+			host: "127.0.0.1",
+			port: 0,
+			log: new Log(LogLevel.WARN),
+			cf: false,
+			workers: [
+				{
+					name: "ordersync",
+					modules: true,
+					scriptPath: workerScript,
+					modulesRoot: dir,
+					compatibilityDate,
+					compatibilityFlags: config.compatibility_flags ?? [],
+					durableObjects,
+					bindings: { ...(config.vars as Record<string, Json>), ...SECRETS, DELIVERY },
+					outboundService: "ordersync-sandbox",
+				},
+				{ name: "ordersync-sandbox", modules: true, scriptPath: sandboxScript, modulesRoot: dir, compatibilityDate, bindings: SANDBOX_SECRETS },
+			],
+		}),
+	);
+	const url = (await mf.ready).origin;
+	const sandboxWorker = await mf.getWorker("ordersync-sandbox");
+
+	const ops: Harness["ops"] = (path, init = {}) =>
+		fetch(`${url}${path}`, {
+			method: init.method ?? (init.body === undefined ? "GET" : "POST"),
+			headers: { Authorization: `Bearer ${OPS_TOKEN}`, "Content-Type": "application/json" },
+			body: init.body === undefined ? undefined : JSON.stringify(init.body),
+		});
+
+	return {
+		url,
+		ops,
+		async sandbox<T>(path: string, init: { method?: string; body?: unknown } = {}) {
+			const response = await sandboxWorker.fetch(`http://sandbox${path}`, {
+				method: init.method ?? (init.body === undefined ? "GET" : "POST"),
+				body: init.body === undefined ? undefined : JSON.stringify(init.body),
+			});
+			const text = await response.text();
+			if (!response.ok) throw new Error(`sandbox ${path}: ${response.status} ${text}`);
+			return JSON.parse(text) as T;
+		},
+		async deliver(topic, body) {
+			const delivery = await signedDelivery({ secret: SHOPIFY_SECRET, topic, body });
+			return fetch(`${url}/webhooks/shopify/${CONNECTION}`, { method: "POST", headers: delivery.headers, body: delivery.body });
+		},
+		async stock(sku, onHand, location = "wh-east") {
+			const response = await ops("/v1/inventory/snapshots", { body: { source: "console-e2e", asOf: new Date().toISOString(), items: [{ sku, location, onHand }] } });
+			if (response.status !== 200) throw new Error(`snapshot failed: ${response.status} ${await response.text()}`);
+		},
+		async dispose() {
+			await mf.dispose();
+			rmSync(dir, { recursive: true, force: true });
+		},
+	};
+}
