@@ -887,10 +887,17 @@ export class OrderFlow extends DurableObject<Env> {
 		const order = this.#get<CanonicalOrder>("order");
 		// Events batch up while the saga runs: each carries the status the order had reached by then.
 		let status = events.find((e) => e.status)?.status ?? this.#get<OrderStatus>("status") ?? undefined;
-		const stamped = events.map((e) => {
+		const stamped: FlowEventInput[] = [];
+		for (const e of events) {
 			status = e.status ?? status;
-			return { ...e, orderKey: key, connection, channel: order?.channel, orderName: order?.channelOrderName, status };
-		});
+			const previous = stamped.at(-1);
+			// "routed → wh-east" then the status "routed": one event that says both.
+			if (e.status && previous?.type === e.type) {
+				previous.status = status;
+				continue;
+			}
+			stamped.push({ ...e, orderKey: key, connection, channel: order?.channel, orderName: order?.channelOrderName, status });
+		}
 		noteFlows(this.ctx, this.env, stamped);
 	}
 

@@ -6,7 +6,7 @@ import { CONNECTION, call, deliver, eventually, newOrderId, ops, order, orderVie
 const READ_TOKEN = env.OPS_READ_TOKEN as string;
 
 type Message = { type: string; [field: string]: unknown };
-type Flow = { cursor: number; type: string; orderKey?: string; orderName?: string; channel?: string; status?: string };
+type Flow = { cursor: number; type: string; orderKey?: string; orderName?: string; channel?: string; status?: string; detail?: string };
 
 /** A console's stream, opened through the worker as a console would. */
 async function connect(query = "", token = env.OPS_TOKEN as string) {
@@ -59,6 +59,10 @@ describe("the live stream for consoles", () => {
 		);
 		expect(mine[0]).toMatchObject({ type: "received", orderName: made.name, channel: "shopify", status: "received" });
 		expect(mine.find((e) => e.type === "accepted")).toMatchObject({ status: "accepted" });
+		// A step and the status it leads to are one event ("routed → wh-east", status routed), not two.
+		expect(mine.find((e) => e.type === "routed")).toMatchObject({ status: "routed", detail: expect.stringContaining("wh-") });
+		const types = mine.map((e) => e.type);
+		expect(types.filter((type, i) => type === types[i - 1])).toEqual([]);
 		// Cursors only go up, and nothing arrives twice.
 		const cursors = console.events().map((e) => e.cursor);
 		expect(cursors).toEqual([...new Set(cursors)].sort((a, b) => a - b));
