@@ -210,13 +210,17 @@ export function wrapText(text: string, width: number): string[] {
 	return lines;
 }
 
-/** A short reading of an audit entry's cause: its plain fields as `key=value`, or the value itself. */
+/**
+ * A short reading of an audit entry's cause: the order and line it was for, bare (they are what
+ * an operator looks for, and keys are long), then its other plain fields as `key=value`.
+ */
 export function summarizeCause(cause: unknown): string {
 	if (cause === null || cause === undefined) return "";
 	if (typeof cause !== "object") return String(cause);
 	return Object.entries(cause)
 		.filter(([, value]) => value !== null && value !== undefined && typeof value !== "object")
-		.map(([key, value]) => `${key}=${String(value)}`)
+		.sort(([a], [b]) => Number(b === "orderKey") - Number(a === "orderKey") || Number(b === "lineId") - Number(a === "lineId"))
+		.map(([key, value]) => (key === "orderKey" || key === "lineId" ? String(value) : `${key}=${String(value)}`))
 		.join(" ");
 }
 

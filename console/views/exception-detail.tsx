@@ -1,9 +1,11 @@
 // One exception in full (Enter in Exceptions): why it is open, its delivery and attempts or its
-// raw body; r, x and Enter act on it from here.
+// raw body; r, x and Enter act on it from here. It refetches itself when the stream reports a
+// change to it or an event of its order, so a retry's outcome shows without leaving.
 import { useState } from "react";
 import { formatTime, prettyBody, wrapText } from "../format";
-import type { Ops } from "../ports";
+import type { Ops, Stream } from "../ports";
 import type { ExceptionDetail, ExceptionItem } from "../protocol";
+import { useDebounced, useStream } from "./hooks";
 import { Layer, useKeys } from "./keys";
 import { errorText, useResource } from "./resource";
 import type { Navigate } from "./route";
@@ -40,6 +42,7 @@ export function detailRows(d: ExceptionDetail, width: number): Row[] {
 
 type DetailProps = {
 	ops: Ops;
+	stream: Stream;
 	id: string;
 	resolved: boolean;
 	active: boolean;
@@ -51,8 +54,18 @@ type DetailProps = {
 	onOpen: Navigate;
 };
 
-export function DetailPanel({ ops, id, resolved, active, width, height, onClose, onReplay, onCancel, onOpen }: DetailProps) {
+export function DetailPanel({ ops, stream, id, resolved, active, width, height, onClose, onReplay, onCancel, onOpen }: DetailProps) {
 	const detail = useResource(() => ops.exception(id));
+	const refresh = useDebounced(detail.reload, 300);
+	useStream(stream, {
+		exception: (item) => {
+			if (item.id === id) refresh();
+		},
+		events: (events) => {
+			const orderKey = detail.data?.orderKey;
+			if (orderKey && events.some((e) => e.orderKey === orderKey)) refresh();
+		},
+	});
 	const [top, setTop] = useState(0);
 	const rows = Math.max(1, height - 1);
 	const content = detail.data ? detailRows(detail.data, width) : [];
@@ -70,7 +83,7 @@ export function DetailPanel({ ops, id, resolved, active, width, height, onClose,
 		Layer.view,
 		active,
 	);
-	const title: Row = [{ text: `Details of ${id}`, bold: true }, { text: resolved ? " · resolved" : "", tone: "done" }];
+	const title: Row = [{ text: `Details of ${id}`, bold: true }, { text: resolved || detail.data?.status === "resolved" ? " · resolved" : "", tone: "done" }];
 	return (
 		<>
 			<RowLine line={title} width={width} />

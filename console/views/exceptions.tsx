@@ -112,6 +112,12 @@ export function ExceptionsView({ ops, stream, role, active, width, height, onOpe
 	// A selected item that went away leaves the selection where it was, on its neighbour.
 	const selected = shown.length === 0 ? -1 : found >= 0 ? found : Math.min(cursor.index, shown.length - 1);
 	const current = shown[selected];
+	// The selection follows its item, not its row: items arriving above it or resolving elsewhere
+	// must not move it. Whatever is shown selected (the first item at the start, or a resolved
+	// item's neighbour) becomes the item followed.
+	useEffect(() => {
+		if (current && (current.id !== cursor.id || selected !== cursor.index)) setCursor({ id: current.id, index: selected });
+	});
 	const rows = bodyHeight(height);
 	const start = selected >= 0 ? follow(top, selected, shown.length, rows) : 0;
 
@@ -270,6 +276,7 @@ export function ExceptionsView({ ops, stream, role, active, width, height, onOpe
 		body = (
 			<DetailPanel
 				ops={ops}
+				stream={stream}
 				id={detail}
 				resolved={item?.status === "resolved" || (loaded && !item)}
 				active={active && !modal}

@@ -8,20 +8,23 @@ import { bodyHeight, Frame, hints } from "./frame";
 import { Layer, useKeys } from "./keys";
 import { Prompt } from "./prompt";
 import type { Navigate } from "./route";
-import { type Row, RowLine } from "./row";
+import { type Row, RowLine, rowText } from "./row";
 import { clampTop, follow, scrollBy } from "./scroll";
 
-export function flowRow(event: FlowEvent, nameOf?: (orderKey: string) => string | undefined): Row {
+export function flowRow(event: FlowEvent, width: number, nameOf?: (orderKey: string) => string | undefined): Row {
 	const { label, tone, text } = describeFlow(event);
 	const subject = flowSubject(event, nameOf);
-	return [
+	const row: Row = [
 		{ text: `${formatTime(event.at)} `, tone: "routine" },
 		{ text: `${column(subject, 9)} `, bold: true },
 		{ text: `${column(label, 16)} `, tone },
 		{ text },
-		// The key last: it identifies the order, but the name already says which one it is.
-		...(event.orderKey && subject !== event.orderKey ? [{ text: `  ${event.orderKey}`, tone: "routine" as const }] : []),
 	];
+	// The key last, and only whole: it identifies the order, but the name already says which one
+	// it is, and a cut key identifies nothing while taking the detail's room.
+	const key = event.orderKey && subject !== event.orderKey ? `  ${event.orderKey}` : "";
+	if (key && rowText(row).length + key.length <= width) row.push({ text: key, tone: "routine" });
+	return row;
 }
 
 type LiveProps = {
@@ -122,7 +125,7 @@ export function LiveView({ store, active, width, height, onOpen }: LiveProps) {
 			{events.length === 0 ? (
 				<RowLine line={[{ text: store.filterText ? "no events match the filter (c clears it)" : "waiting for flow events…", tone: "routine" }]} width={width} />
 			) : (
-				events.slice(start, start + rows).map((event, i) => <RowLine key={start + i} line={flowRow(event, store.nameOf)} width={width} selected={start + i === selected} />)
+				events.slice(start, start + rows).map((event, i) => <RowLine key={start + i} line={flowRow(event, width, store.nameOf)} width={width} selected={start + i === selected} />)
 			)}
 		</Frame>
 	);

@@ -63,18 +63,48 @@ export function timeline(view: OrderView): Entry[] {
 
 const num = (n: number, width: number) => String(n).padStart(width);
 
+type Line = OrderView["lines"][number];
+type ChannelLine = NonNullable<OrderView["order"]>["lines"][number];
+
+/**
+ * What a saga line was ordered: its channel line's quantity. A bundle's component lines are
+ * `<channel line id>#<component SKU>` and the console does not know the bundle's recipe, so
+ * theirs is rebuilt from the ledger's side: `target` is what is still to ship and drops as units
+ * ship, so what is left plus what shipped is what was asked for (committed is not added, since a
+ * line the channel marked fulfilled keeps its target and commits it too).
+ */
+export function orderedOf(line: Line, lines: readonly ChannelLine[]): { ordered: number; channel?: ChannelLine; bundle?: ChannelLine } {
+	const channel = lines.find((l) => l.channelLineId === line.lineId);
+	if (channel) return { ordered: channel.quantity, channel };
+	const hash = line.lineId.indexOf("#");
+	const bundle = hash === -1 ? undefined : lines.find((l) => l.channelLineId === line.lineId.slice(0, hash));
+	return { ordered: line.target + line.shipped, bundle };
+}
+
+function lineState(line: Line, ordered: number): [string, Tone] {
+	if (line.lastError) return [`error: ${line.lastError}`, "operator"];
+	if (line.pending) return ["pending", "waiting"];
+	if (line.shipped > 0 && line.shipped >= ordered) return ["shipped", "done"];
+	if (line.committed > 0 && line.committed >= ordered) return ["committed", "done"];
+	if (line.backordered > 0) return ["backordered", "waiting"];
+	if (line.shipped > 0) return ["part shipped", "moving"];
+	if (line.target === 0) return ["released", "routine"];
+	return ["", "plain"];
+}
+
 export function lineRows(view: OrderView): Row[] {
 	if (view.lines.length === 0) return [[{ text: "no lines planned yet", tone: "routine" }]];
 	const rows: Row[] = [[{ text: `${column("SKU", 16)} ordered reserved backord committed shipped  state`, tone: "routine" }]];
 	for (const line of view.lines) {
-		const state = line.lastError ? `error: ${line.lastError}` : line.pending ? "pending" : line.shipped >= line.target ? "shipped" : line.backordered > 0 ? "backordered" : "";
-		const tone: Tone = line.lastError ? "operator" : line.pending || line.backordered > 0 ? "waiting" : line.shipped >= line.target ? "done" : "plain";
+		const { ordered, channel, bundle } = orderedOf(line, view.order?.lines ?? []);
+		const [state, tone] = lineState(line, ordered);
 		rows.push([
-			{ text: `${column(line.sku, 16)} ${num(line.target, 7)} ${num(line.reserved, 8)} ${num(line.backordered, 7)} ${num(line.committed, 9)} ${num(line.shipped, 7)}  ` },
+			{ text: `${column(line.sku, 16)} ${num(ordered, 7)} ${num(line.reserved, 8)} ${num(line.backordered, 7)} ${num(line.committed, 9)} ${num(line.shipped, 7)}  ` },
 			{ text: state, tone },
 		]);
-		const ordered = view.order?.lines.find((l) => l.channelLineId === line.lineId);
-		if (ordered) rows.push([{ text: `  ${ordered.title} · ${ordered.quantity} × ${formatMoney(ordered.unitPrice)} · line ${line.lineId}`, tone: "routine" }]);
+		if (channel) rows.push([{ text: `  ${channel.title} · ${channel.quantity} × ${formatMoney(channel.unitPrice)} · line ${line.lineId}`, tone: "routine" }]);
+		else if (bundle) rows.push([{ text: `  part of ${bundle.quantity} × ${bundle.title} (${bundle.sku ?? "bundle"}) · line ${line.lineId}`, tone: "routine" }]);
+		else if (view.order) rows.push([{ text: `  line ${line.lineId} (no longer on the order)`, tone: "routine" }]);
 	}
 	if (view.routes.length > 0) {
 		rows.push([], [{ text: "Routes", bold: true }]);

@@ -1,6 +1,6 @@
 // SKU: one SKU's stock as its ledger sees it: on hand by location, reserved, available overall
-// and per channel, the backorder queue, reservations and recent audit entries. Reloads itself
-// when the stream mentions the SKU.
+// and per channel, recent audit entries, the backorder queue and open reservations. Reloads
+// itself when the stream mentions the SKU.
 import { useState } from "react";
 import { column, formatTime, signed, summarizeCause, type Tone } from "../format";
 import type { Ops, Stream } from "../ports";
@@ -16,7 +16,29 @@ const AUDIT_SHOWN = 50;
 
 const stockTone = (n: number): Tone => (n <= 0 ? "operator" : n <= 3 ? "waiting" : "plain");
 
+/** Audit columns: time, kind, location; the two deltas and on hand/reserved after; then the cause. */
+const auditWhat = (time: string, kind: string, location: string) => `  ${time.padEnd(8)} ${column(kind, 8)} ${column(location, 8)} `;
+const auditNumbers = (onHand: string, reserved: string, after: string) => `${onHand.padStart(5)} ${reserved.padStart(5)} ${after.padStart(9)}  `;
+
+/**
+ * A hot SKU has hundreds of reservations, nearly all of them committed or released long ago: the
+ * open ones are listed, the others only counted.
+ */
+function reservationRows(reservations: SkuDetail["reservations"]): Row[] {
+	const open = reservations.filter((r) => r.status === "open");
+	const closed = new Map<string, number>();
+	for (const r of reservations) if (r.status !== "open") closed.set(r.status, (closed.get(r.status) ?? 0) + 1);
+	const rows: Row[] = [[{ text: "Reservations: ", bold: true }, { text: `${open.length} open` }, ...[...closed].map(([status, n]) => ({ text: ` · ${n} ${status}`, tone: "routine" as const }))]];
+	for (const r of open) {
+		const short = r.requested - r.quantity;
+		rows.push([{ text: `  ${r.orderKey} line ${r.lineId} · ${r.quantity} of ${r.requested} held` }, { text: short > 0 ? ` · ${short} short` : "", tone: "waiting" }]);
+	}
+	return rows;
+}
+
+/** In the order the issue asks for: stock by location, reserved, available per channel, recent audit, the backorder queue; then reservations. */
 export function skuRows(sku: SkuDetail): Row[] {
+	const waiting = sku.backorders.reduce((n, b) => n + b.waiting, 0);
 	const rows: Row[] = [
 		[
 			{ text: "on hand " },
@@ -25,6 +47,8 @@ export function skuRows(sku: SkuDetail): Row[] {
 			{ text: String(sku.reserved), bold: true },
 			{ text: " · available " },
 			{ text: String(sku.available), bold: true, tone: stockTone(sku.available) },
+			// The queue is listed below the audit; its size belongs up here.
+			{ text: sku.backorders.length > 0 ? ` · ${waiting} backordered` : "", tone: "waiting" },
 			{ text: sku.updatedAt ? ` · updated ${formatTime(sku.updatedAt)}` : "", tone: "routine" },
 		],
 		[],
@@ -38,30 +62,25 @@ export function skuRows(sku: SkuDetail): Row[] {
 	if (channels.length === 0) rows.push([{ text: "  no channels", tone: "routine" }]);
 	for (const [connection, available] of channels) rows.push([{ text: `  ${column(connection, 24)} ` }, { text: String(available).padStart(6), tone: stockTone(available) }]);
 
+	rows.push([], [{ text: "Recent audit entries", bold: true }]);
+	if (sku.audit.length === 0) rows.push([{ text: "  no entries", tone: "routine" }]);
+	else rows.push([{ text: `${auditWhat("time", "kind", "location")}${auditNumbers("±hand", "±resv", "hand/resv")}cause`, tone: "routine" }]);
+	// Newest first: the latest change is the one being asked about.
+	for (const a of [...sku.audit].sort((x, y) => y.seq - x.seq).slice(0, AUDIT_SHOWN)) {
+		rows.push([
+			{ text: auditWhat(formatTime(a.at), a.kind, a.location ?? "-") },
+			{ text: auditNumbers(signed(a.onHandDelta), signed(a.reservedDelta), `${a.onHandAfter}/${a.reservedAfter}`), tone: "moving" },
+			{ text: summarizeCause(a.cause), tone: "routine" },
+		]);
+	}
+
 	rows.push([], [{ text: `Backorder queue (${sku.backorders.length})`, bold: true }]);
 	if (sku.backorders.length === 0) rows.push([{ text: "  empty", tone: "routine" }]);
 	for (const b of [...sku.backorders].sort((x, y) => x.position - y.position)) {
 		rows.push([{ text: `  ${String(b.position).padStart(3)}. ${b.orderKey} line ${b.lineId} · ` }, { text: `waiting ${b.waiting}`, tone: "waiting" }]);
 	}
 
-	rows.push([], [{ text: `Reservations (${sku.reservations.length})`, bold: true }]);
-	if (sku.reservations.length === 0) rows.push([{ text: "  none", tone: "routine" }]);
-	for (const r of sku.reservations) {
-		rows.push([{ text: `  ${r.orderKey} line ${r.lineId} · ${r.quantity} of ${r.requested} · ` }, { text: r.status, tone: r.quantity < r.requested ? "waiting" : "done" }]);
-	}
-
-	rows.push([], [{ text: "Recent audit", bold: true }]);
-	if (sku.audit.length === 0) rows.push([{ text: "  no entries", tone: "routine" }]);
-	// Newest first: the latest change is the one being asked about.
-	for (const a of [...sku.audit].sort((x, y) => y.seq - x.seq).slice(0, AUDIT_SHOWN)) {
-		rows.push([
-			{ text: `  ${formatTime(a.at)} `, tone: "routine" },
-			{ text: `${column(a.kind, 12)} ` },
-			{ text: `${column(a.location ?? "-", 10)} ` },
-			{ text: `on hand ${signed(a.onHandDelta)} reserved ${signed(a.reservedDelta)} → ${a.onHandAfter}/${a.reservedAfter} `, tone: "moving" },
-			{ text: summarizeCause(a.cause), tone: "routine" },
-		]);
-	}
+	rows.push([], ...reservationRows(sku.reservations));
 	return rows;
 }
 

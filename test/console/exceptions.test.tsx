@@ -4,7 +4,7 @@ import { cleanup } from "ink-testing-library";
 import { afterEach, describe, expect, it } from "vitest";
 import { App } from "../../console/app";
 import { OpsError } from "../../console/ports";
-import type { ReplayResult } from "../../console/protocol";
+import type { ExceptionDetail, ExceptionItem, ReplayResult } from "../../console/protocol";
 import { exceptionItem, FakeOps, FakeStream, flow, type Given } from "./fakes";
 import { KEY, renderAt, sleep } from "./ui";
 
@@ -166,5 +166,73 @@ describe("Exceptions", () => {
 		stream.events(flow({ type: "dead-lettered", orderKey: "shopify-demo:1003", detail: "boom" }));
 		await sleep(450);
 		expect(ops.count("exceptions open")).toBeGreaterThan(before);
+	});
+
+	it("the selection stays on its item when others arrive above it or resolve, and moves to the neighbour when it goes", async () => {
+		let list: ExceptionItem[] = [quarantine, quarantine2, deadLetter];
+		const { ui, stream } = open({ exceptions: () => list });
+		await exceptions(ui);
+		const arrive = (id: string, minute: number) => {
+			const item = exceptionItem({ id, kind: "unroutable", orderKey: `shopify-demo:${id}`, reason: `no location for ${id}`, createdAt: `2026-01-02T10:${minute}:00.000Z`, updatedAt: `2026-01-02T10:${minute}:00.000Z` });
+			list = [item, ...list];
+			stream.exception(item);
+			return ui.waitFor(`no location for ${id}`);
+		};
+		const resolve = (item: ExceptionItem) => {
+			list = list.filter((i) => i.id !== item.id);
+			stream.exception({ ...item, status: "resolved", updatedAt: "2026-01-02T10:30:00.000Z" });
+			return ui.waitFor((f) => !f.includes(item.reason));
+		};
+		const selected = async (message: string) => {
+			await ui.press("r");
+			await ui.waitFor(message);
+			await ui.press("n");
+			await ui.waitFor((f) => !f.includes("y/n"));
+		};
+
+		await arrive("1010", 10);
+		await selected(`Replay ${quarantine.id}`);
+		await ui.press(KEY.down);
+		await selected(`Replay ${quarantine2.id}`);
+		await resolve(quarantine);
+		await selected(`Replay ${quarantine2.id}`);
+		// The selected item goes: its neighbour below takes the selection and keeps it.
+		await resolve(quarantine2);
+		await selected(`Retry dead letter ${deadLetter.id}`);
+		await arrive("1011", 11);
+		await arrive("1012", 12);
+		await selected(`Retry dead letter ${deadLetter.id}`);
+	});
+
+	it("the details refetch when the stream reports a change to the item or an event of its order", async () => {
+		const attempt = (ok: boolean) => ({ at: "2026-01-02T10:00:01.000Z", ms: 80, ok, ...(ok ? {} : { error: "503 Service Unavailable" }) });
+		const delivery = { id: "d1", kind: "3pl.order", destination: "3pl:shipbob", nextAttemptAt: null, createdAt: deadLetter.createdAt, updatedAt: deadLetter.updatedAt, payload: {}, result: null };
+		let current: ExceptionDetail = { ...deadLetter, attempts: 5, delivery: { ...delivery, status: "dead", attempts: 5, lastError: "503 Service Unavailable", history: [attempt(false)] } };
+		const { ui, stream } = open({ details: { [deadLetter.id]: () => current } });
+		await exceptions(ui);
+		await ui.press(KEY.down, KEY.down, KEY.enter);
+		let frame = await ui.waitFor("Delivery 3pl.order → 3pl:shipbob · dead");
+		expect(frame).toContain("dead-letter · open · 5 attempts");
+
+		// The retry succeeds; the worker resolves the dead letter and says so twice in a burst.
+		current = { ...current, status: "resolved", resolution: "delivered on retry", attempts: 6, delivery: { ...current.delivery!, status: "delivered", attempts: 6, lastError: null, history: [attempt(false), attempt(true)] } };
+		const resolved = { ...deadLetter, status: "resolved" as const, resolution: "delivered on retry", updatedAt: "2026-01-02T10:06:00.000Z" };
+		stream.exception(resolved);
+		stream.exception(resolved);
+		frame = await ui.waitFor("Delivery 3pl.order → 3pl:shipbob · delivered");
+		expect(frame).toContain("dead-letter · resolved · 6 attempts");
+		expect(frame).toContain("Resolution: delivered on retry");
+		expect(frame).toContain("✓ attempt 2");
+		expect(frame).toContain(`Details of ${deadLetter.id} · resolved`);
+		await sleep(350);
+		expect(ops.count(`exception ${deadLetter.id}`)).toBe(2);
+
+		// Its order's events refetch it too; other orders' do not.
+		stream.events(flow({ type: "received", orderKey: "shopify-demo:other" }));
+		await sleep(350);
+		expect(ops.count(`exception ${deadLetter.id}`)).toBe(2);
+		stream.events(flow({ type: "accepted", orderKey: deadLetter.orderKey! }));
+		await sleep(350);
+		expect(ops.count(`exception ${deadLetter.id}`)).toBe(3);
 	});
 });

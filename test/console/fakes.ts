@@ -161,7 +161,12 @@ export function skuDetail(fields: Partial<SkuDetail> = {}): SkuDetail {
 			{ location: "wh-east", onHand: 6, asOf: "2026-01-02T09:00:00.000Z", source: "feed" },
 			{ location: "wh-west", onHand: 4, asOf: "2026-01-02T09:30:00.000Z", source: "adjustment" },
 		],
-		reservations: [{ orderKey: "shopify-demo:6100000001", lineId: "L1", requested: 2, quantity: 1, status: "partial" }],
+		reservations: [
+			{ orderKey: "shopify-demo:6000000001", lineId: "L1", requested: 0, quantity: 0, status: "committed" },
+			{ orderKey: "shopify-demo:6100000001", lineId: "L1", requested: 2, quantity: 1, status: "open" },
+			{ orderKey: "shopify-demo:6000000002", lineId: "L1", requested: 0, quantity: 0, status: "released" },
+			{ orderKey: "shopify-demo:6000000003", lineId: "L3", requested: 0, quantity: 0, status: "committed" },
+		],
 		backorders: [{ position: 1, orderKey: "shopify-demo:6100000001", lineId: "L1", waiting: 1 }],
 		audit: [
 			{ seq: 1, at: "2026-01-02T09:00:00.000Z", kind: "receive", location: "wh-east", onHandDelta: 6, reservedDelta: 0, onHandAfter: 6, reservedAfter: 0, cause: { feed: "wms", seq: 17 } },

@@ -65,7 +65,9 @@ describe("text", () => {
 	it("wraps at spaces and summarizes causes", () => {
 		expect(wrapText("aaa bbb ccc", 7)).toEqual(["aaa bbb", "ccc"]);
 		expect(wrapText("x".repeat(10), 4)).toEqual(["xxxx", "xxxx", "xx"]);
-		expect(summarizeCause({ orderKey: "k", lineId: "L1", nested: { a: 1 } })).toBe("orderKey=k lineId=L1");
+		expect(summarizeCause({ orderKey: "k", lineId: "L1", nested: { a: 1 } })).toBe("k L1");
+		expect(summarizeCause({ commitId: "shipment:S1", lineId: "L1", orderKey: "k" })).toBe("k L1 commitId=shipment:S1");
+		expect(summarizeCause({ source: "wms", seq: 17 })).toBe("source=wms seq=17");
 		expect(summarizeCause("restock")).toBe("restock");
 	});
 

@@ -80,6 +80,24 @@ describe("Live", () => {
 		expect(frame).toContain("#1002");
 	});
 
+	it("shows an event's order key only when it fits whole, leaving the detail the room", async () => {
+		const sent = flow({ type: "sent", orderKey: "shopify-demo:6100000001", orderName: "#1001", detail: "3pl.order → 3pl:shipbob (attempt 2)" });
+		const short = flow({ type: "routed", orderKey: "shopify-demo:6100000002", orderName: "#1002", detail: "→ wh-east" });
+		const narrow = open();
+		narrow.stream.events(sent, short);
+		let frame = await narrow.ui.waitFor("#1002");
+		const line = (text: string) => frame.split("\n").find((l) => l.includes(text)) ?? "";
+		expect(line("#1001")).toMatch(/retried ok\s+3pl\.order → 3pl:shipbob \(attempt 2\)$/);
+		expect(line("#1002")).toMatch(/→ wh-east  shopify-demo:6100000002$/);
+		expect(frame).not.toContain("…");
+		cleanup();
+
+		const wide = renderAt(<App ops={ops} stream={narrow.stream} url={URL} />, 120);
+		narrow.stream.events(sent);
+		frame = await wide.waitFor("#1001");
+		expect(line("#1001")).toMatch(/\(attempt 2\)  shopify-demo:6100000001$/);
+	});
+
 	it("Esc leaves the filter prompt without applying it, and q typed there is text, not quit", async () => {
 		const { ui, stream } = open();
 		stream.events(received("1001"));

@@ -60,6 +60,35 @@ describe("Order", () => {
 		await ui.waitFor((f) => f.includes("10:00:01 inbound"));
 	});
 
+	it("Lines: ordered is the channel's quantity, not what is left to ship; bundle parts count theirs", async () => {
+		const channel = orderView().order!;
+		const view = orderView({
+			status: "partially_fulfilled",
+			order: {
+				...channel,
+				lines: [
+					...channel.lines,
+					{ channelLineId: "L2", sku: "KIT-1", title: "Trail kit", quantity: 1, unitPrice: { amount: 2500, currency: "USD" } },
+				],
+			},
+			lines: [
+				// Shipped in full: the worker's target (units still to ship) is down to 0.
+				{ lineId: "L1", sku: "BOOT-42", target: 0, reserved: 0, backordered: 0, committed: 2, shipped: 2, pending: false, lastError: null },
+				{ lineId: "L2#SOCK-1", sku: "SOCK-1", target: 0, reserved: 0, backordered: 0, committed: 2, shipped: 2, pending: false, lastError: null },
+				{ lineId: "L2#CAP-1", sku: "CAP-1", target: 1, reserved: 1, backordered: 0, committed: 0, shipped: 0, pending: false, lastError: null },
+			],
+		});
+		const { ui } = open({ orders: { [KEY_1001]: view } });
+		await ui.press("o", KEY_1001, KEY.enter);
+		await ui.waitFor("Order #1001");
+		await ui.press("2");
+		const frame = await ui.waitFor("ordered reserved");
+		expect(frame).toMatch(/BOOT-42\s+2\s+0\s+0\s+2\s+2\s+shipped/);
+		expect(frame).toMatch(/SOCK-1\s+2\s+0\s+0\s+2\s+2\s+shipped/);
+		expect(frame).toMatch(/CAP-1\s+1\s+1\s+0\s+0\s+0\s*$/m);
+		expect(frame).toContain("part of 1 × Trail kit (KIT-1) · line L2#CAP-1");
+	});
+
 	it("Enter in the timeline shows that event's payload; [ and ] step through the others", async () => {
 		const view = orderView();
 		view.events.push({ seq: 3, eventId: "3pl:ship-1", source: "3pl", type: "shipment", at: "2026-01-02T11:00:00.000Z", triggeredAt: null, outcome: "applied", body: '{"shipment":"S1"}' });
@@ -113,23 +142,31 @@ describe("Order", () => {
 });
 
 describe("SKU", () => {
-	it("s opens a SKU: stock by location, per channel, backorders, reservations, audit", async () => {
+	it("s opens a SKU: stock by location, per channel, recent audit, backorders, open reservations", async () => {
 		const { ui } = open({ skus: { "BOOT-42": skuDetail() } });
 		await ui.press("s");
 		await ui.waitFor("SKU:");
 		await ui.press("BOOT-42", KEY.enter);
-		const frame = await ui.waitFor("Recent audit");
-		expect(frame).toContain("on hand 10 · reserved 3 · available 7");
+		const frame = await ui.waitFor("Recent audit entries");
+		expect(frame).toContain("on hand 10 · reserved 3 · available 7 · 1 backordered");
 		expect(frame).toMatch(/wh-east\s+6\s+as of 09:00:00 \(feed\)/);
 		expect(frame).toMatch(/shopify-outlet\s+2/);
-		expect(frame).toContain("1. shopify-demo:6100000001 line L1 · waiting 1");
-		expect(frame).toContain("shopify-demo:6100000001 line L1 · 1 of 2 · partial");
 		const lines = frame.split("\n");
-		// Newest audit entry first.
-		const reserve = lines.findIndex((l) => /10:00:00 reserve\s+-\s+on hand 0 reserved \+1 → 10\/3/.test(l));
-		const receive = lines.findIndex((l) => /09:00:00 receive\s+wh-east\s+on hand \+6 reserved 0 → 6\/0 feed=wms seq=17/.test(l));
-		expect(reserve).toBeGreaterThan(-1);
-		expect(receive).toBeGreaterThan(reserve);
+		// Newest audit entry first, under a header that names the columns.
+		const header = lines.findIndex((l) => /^\s+time\s+kind\s+location\s+±hand\s+±resv\s+hand\/resv\s+cause$/.test(l));
+		const reserve = lines.findIndex((l) => /^\s+10:00:00 reserve\s+-\s+0\s+\+1\s+10\/3\s+shopify-demo:6100000001 L1$/.test(l));
+		const receive = lines.findIndex((l) => /^\s+09:00:00 receive\s+wh-east\s+\+6\s+0\s+6\/0\s+feed=wms seq=17$/.test(l));
+		expect(header).toBeGreaterThan(-1);
+		expect(reserve).toBe(header + 1);
+		expect(receive).toBe(reserve + 1);
+		expect(frame).toContain("Reservations: 1 open · 2 committed · 1 released");
+		const queue = lines.findIndex((l) => l.includes("Backorder queue (1)"));
+		expect(queue).toBeGreaterThan(receive);
+		expect(lines[queue + 1]).toContain("1. shopify-demo:6100000001 line L1 · waiting 1");
+		expect(queue).toBeLessThan(lines.findIndex((l) => l.includes("Reservations:")));
+		// Only the open reservation is listed; the others are counted.
+		expect(frame).toContain("shopify-demo:6100000001 line L1 · 1 of 2 held · 1 short");
+		expect(frame).not.toContain("6000000001");
 	});
 
 	it("Enter on an event with a SKU but no order opens the SKU, which reloads on its events", async () => {
