@@ -48,6 +48,9 @@ async function openConsole(url: string, token: string, env: Record<string, strin
 		exitOnCtrlC: true,
 		// Frames are written even into a pipe, so a script (or the end-to-end test) can watch the console.
 		interactive: true,
+		// A terminal gets a screen of its own, as less and htop do: on exit the shell's screen comes
+		// back as it was, with no last frame left behind. A pipe gets the frames themselves.
+		alternateScreen: Boolean(process.stdout.isTTY),
 	});
 	let code: number = EXIT.ok;
 	const onSignal = (signal: (typeof SIGNALS)[number]) => {

@@ -44,12 +44,14 @@ async function eventually<T>(read: () => Promise<T>, check: (value: T) => boolea
 	}
 }
 
+const ROWS = 30;
+
 /**
  * The interactive console as a process with piped stdio: keys are written to its stdin, and its
  * frames (Ink writes them into the pipe too) are read back without their escape codes.
  */
 function openConsole(args: string[]) {
-	const env: NodeJS.ProcessEnv = { ...process.env, COLUMNS: "100", LINES: "30" };
+	const env: NodeJS.ProcessEnv = { ...process.env, COLUMNS: "100", LINES: String(ROWS) };
 	delete env.ORDERSYNC_URL;
 	delete env.ORDERSYNC_TOKEN;
 	const child = spawn(process.execPath, [BIN, "console", ...args], { env, stdio: ["pipe", "pipe", "pipe"] });
@@ -59,14 +61,26 @@ function openConsole(args: string[]) {
 	child.stderr.on("data", (chunk) => (errors += chunk));
 	const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
 	const screen = () => stripVTControlCharacters(output);
-	/** Where the frames drawn after the last key start. */
+	/** Where the frames drawn since the last mark (or key) start. */
 	let mark = 0;
 	return {
 		exited,
+		/** From now on, looks only at the frames drawn after this. */
+		mark() {
+			mark = screen().length;
+		},
 		/** Sends one key (or typed text) and looks only at the frames drawn after it. */
 		press(key: string) {
-			mark = screen().length;
+			this.mark();
 			child.stdin.write(key);
+		},
+		/**
+		 * The screen as it is now: the last whole frame. Ink erases the previous frame (ending with
+		 * cursor-to-column-1) before it draws the next, and a whole frame is ROWS lines, each ended.
+		 */
+		lastFrame(): string {
+			const frames = output.split("\u001B[G").map((frame) => stripVTControlCharacters(frame));
+			return frames.findLast((frame) => frame.split("\n").length === ROWS + 1) ?? "";
 		},
 		async waitFor(pattern: string | RegExp, timeoutMs = 15_000) {
 			const deadline = Date.now() + timeoutMs;
@@ -76,6 +90,11 @@ function openConsole(args: string[]) {
 				if (Date.now() > deadline) throw new Error(`the console did not show ${pattern} within ${timeoutMs} ms; it showed:\n${screen().slice(-4000)}\nstderr: ${errors}`);
 				await new Promise((resolve) => setTimeout(resolve, 25));
 			}
+		},
+		/** Presses q; resolves with the exit code, or "still running". */
+		quit(timeoutMs = 10_000): Promise<number | null | "still running"> {
+			this.press("q");
+			return Promise.race([exited, new Promise<"still running">((resolve) => setTimeout(() => resolve("still running"), timeoutMs))]);
 		},
 		kill: () => child.kill("SIGKILL"),
 	};
@@ -99,12 +118,16 @@ const DEAD_SKU = `E2E-MUG-${tag}`;
 const base = 100_000_000 + Math.floor(Math.random() * 1e8);
 const ORDER = { id: base * 10 + 1, number: 7000 + Math.floor(Math.random() * 1000) };
 const DEAD = { id: base * 10 + 2, number: ORDER.number + 1000 };
+const LATE = { id: base * 10 + 3, number: ORDER.number + 2000 };
 const KEY = `${CONNECTION}:${ORDER.id}`;
 const DEAD_KEY = `${CONNECTION}:${DEAD.id}`;
+const LATE_KEY = `${CONNECTION}:${LATE.id}`;
 
 let h: Harness;
 let deadId: string;
 const operator = () => ["--url", h.url, "--token", OPS_TOKEN];
+const order = (o: { id: number; number: number }, sku: string) => shopifyOrder({ id: o.id, number: o.number, lines: [{ sku, quantity: 2, price: "12.50", title: "E2E item" }] });
+const view = (key: string) => h.ops(`/ops/orders/${encodeURIComponent(key)}`).then((r) => r.json() as Promise<OrderState>);
 
 describe("ordersync as a process against the real worker", () => {
 	beforeAll(async () => {
@@ -116,11 +139,9 @@ describe("ordersync as a process against the real worker", () => {
 		await h.sandbox("/sandbox/variants", { body: { skus: [SKU, DEAD_SKU] } });
 		await h.stock(SKU, 10);
 		await h.stock(DEAD_SKU, 5);
-		const order = (o: { id: number; number: number }, sku: string) => shopifyOrder({ id: o.id, number: o.number, lines: [{ sku, quantity: 2, price: "12.50", title: "E2E item" }] });
 
 		// One order goes all the way to the 3PL.
 		expect((await h.deliver("orders/create", order(ORDER, SKU))).status).toBe(200);
-		const view = (key: string) => h.ops(`/ops/orders/${encodeURIComponent(key)}`).then((r) => r.json() as Promise<OrderState>);
 		await eventually(() => view(KEY), (v) => v.status === "accepted" && v.idle);
 
 		// ShipBob fails every call while the second one is placed: its order creation is dead-lettered.
@@ -219,16 +240,59 @@ describe("ordersync as a process against the real worker", () => {
 			expect(resolved.delivery.history.at(-1)).toMatchObject({ ok: true });
 			const flows = (await (await h.ops("/ops/flows?after=0&limit=1000")).json()) as { events: Array<{ type: string; orderKey?: string }> };
 			expect(flows.events.filter((e) => e.orderKey === DEAD_KEY).map((e) => e.type)).toEqual(expect.arrayContaining(["dead-lettered", "sent"]));
-			const order = (await (await h.ops(`/ops/orders/${encodeURIComponent(DEAD_KEY)}`)).json()) as OrderState;
-			expect(order.status).toBe("accepted");
+			expect(await view(DEAD_KEY)).toMatchObject({ status: "accepted" });
 			// …and the console dropped it by itself.
 			await ui.waitFor(/Exceptions · 0 open/);
 
-			ui.press("q");
-			const code = await Promise.race([ui.exited, new Promise((resolve) => setTimeout(() => resolve("still running"), 10_000))]);
-			expect(code).toBe(0);
+			expect(await ui.quit()).toBe(0);
 		} finally {
 			ui.kill();
 		}
 	});
+
+	// Last: it stops the worker under everything else.
+	it("rides out a worker restart: says it is reconnecting, then resumes where it left off, showing each event once", async () => {
+		const ui = openConsole(operator());
+		try {
+			await ui.waitFor(`#${ORDER.number}`);
+			// Only the orders' arrivals, so that all of them fit on the screen.
+			ui.press("/");
+			await ui.waitFor("filter:");
+			ui.press("kind:received");
+			await ui.waitFor("filter: kind:received");
+			ui.press("\r");
+			const screen = async () => ui.lastFrame();
+			const counts = /filter: kind:received · (\d+)\/\d+ events/;
+			const before = Number(counts.exec(await eventually(screen, (frame) => counts.test(frame)))![1]);
+
+			ui.mark();
+			await h.stop();
+			await ui.waitFor(/reconnecting \(attempt \d+, in [\d.]+ s\): /);
+			ui.mark();
+			await h.start();
+			await ui.waitFor("● live");
+
+			// The state survived the restart; the sandbox of peers did not, so it learns the SKU again.
+			expect(await view(KEY)).toMatchObject({ status: "accepted" });
+			await h.sandbox("/sandbox/variants", { body: { skus: [SKU] } });
+			expect((await h.deliver("orders/create", order(LATE, SKU))).status).toBe(200);
+			await eventually(() => view(LATE_KEY), (v) => v.status === "accepted" && v.idle);
+			// Every event the worker kept, each once: nothing lost across the restart, nothing sent twice.
+			// (Read together: a late event may still be on its way to both.)
+			const kept = async () => ((await (await h.ops("/ops/flows?after=0&limit=1000")).json()) as { events: unknown[] }).events.length;
+			const { frame, total } = await eventually(
+				async () => ({ frame: ui.lastFrame(), total: await kept() }),
+				({ frame, total }) => frame.includes(`filter: kind:received · ${before + 1}/${total} events`),
+			);
+			// The console started with the latest 200 events: below that it has seen them all.
+			expect(total).toBeLessThan(200);
+			expect(frame.split("\n")[0]).toMatch(/^● live/);
+			const received = (o: { number: number }) => frame.split("\n").filter((line) => line.includes(`#${o.number} `) && line.includes("received"));
+			for (const o of [ORDER, DEAD, LATE]) expect(received(o), frame).toHaveLength(1);
+
+			expect(await ui.quit()).toBe(0);
+		} finally {
+			ui.kill();
+		}
+	}, 60_000);
 });

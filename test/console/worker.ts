@@ -1,6 +1,7 @@
 // The real ordersync worker and the sandbox of peers (Shopify Admin, ShipBob, EasyPost) on workerd
 // through Miniflare, for the console's end-to-end test: wrangler.toml's configuration, the test
-// secrets of vitest.config.ts, every outbound fetch routed to the sandbox, state in a temp dir.
+// secrets of vitest.config.ts, every outbound fetch routed to the sandbox, state in a temp dir
+// that outlives a restart (the console must ride one out).
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -69,6 +70,10 @@ export type Harness = {
 	/** Sends one signed Shopify webhook through the worker. */
 	deliver(topic: string, body: unknown): Promise<Response>;
 	stock(sku: string, onHand: number, location?: string): Promise<void>;
+	/** Stops the worker as a crash or a deploy would; its Durable Objects' state stays on disk. */
+	stop(): Promise<void>;
+	/** Starts it again on the same port with the state it had (the sandbox starts empty). */
+	start(): Promise<void>;
 	dispose(): Promise<void>;
 };
 
@@ -85,30 +90,34 @@ export async function startWorker(): Promise<Harness> {
 	const durableObjects = Object.fromEntries((config.durable_objects?.bindings ?? []).map((b: { name: string; class_name: string }) => [b.name, { className: b.class_name, useSQLite: sqlite.has(b.class_name) }]));
 	const compatibilityDate = config.compatibility_date!;
 
-	const mf = new Miniflare(
-		convertV4MiniflareOptions({
-			host: "127.0.0.1",
-			port: 0,
-			log: new Log(LogLevel.WARN),
-			cf: false,
-			workers: [
-				{
-					name: "ordersync",
-					modules: true,
-					scriptPath: workerScript,
-					modulesRoot: dir,
-					compatibilityDate,
-					compatibilityFlags: config.compatibility_flags ?? [],
-					durableObjects,
-					bindings: { ...(config.vars as Record<string, Json>), ...SECRETS, DELIVERY },
-					outboundService: "ordersync-sandbox",
-				},
-				{ name: "ordersync-sandbox", modules: true, scriptPath: sandboxScript, modulesRoot: dir, compatibilityDate, bindings: SANDBOX_SECRETS },
-			],
-		}),
-	);
+	const miniflare = (port: number) =>
+		new Miniflare(
+			convertV4MiniflareOptions({
+				host: "127.0.0.1",
+				port,
+				log: new Log(LogLevel.WARN),
+				cf: false,
+				resourcePersistencePath: join(dir, "state"),
+				workers: [
+					{
+						name: "ordersync",
+						modules: true,
+						scriptPath: workerScript,
+						modulesRoot: dir,
+						compatibilityDate,
+						compatibilityFlags: config.compatibility_flags ?? [],
+						durableObjects,
+						bindings: { ...(config.vars as Record<string, Json>), ...SECRETS, DELIVERY },
+						outboundService: "ordersync-sandbox",
+					},
+					{ name: "ordersync-sandbox", modules: true, scriptPath: sandboxScript, modulesRoot: dir, compatibilityDate, bindings: SANDBOX_SECRETS },
+				],
+			}),
+		);
+	let mf: Miniflare | null = miniflare(0);
 	const url = (await mf.ready).origin;
-	const sandboxWorker = await mf.getWorker("ordersync-sandbox");
+	const port = Number(new URL(url).port);
+	let sandboxWorker = await mf.getWorker("ordersync-sandbox");
 
 	const ops: Harness["ops"] = (path, init = {}) =>
 		fetch(`${url}${path}`, {
@@ -137,8 +146,19 @@ export async function startWorker(): Promise<Harness> {
 			const response = await ops("/v1/inventory/snapshots", { body: { source: "console-e2e", asOf: new Date().toISOString(), items: [{ sku, location, onHand }] } });
 			if (response.status !== 200) throw new Error(`snapshot failed: ${response.status} ${await response.text()}`);
 		},
+		async stop() {
+			await mf?.dispose();
+			mf = null;
+		},
+		async start() {
+			if (mf) throw new Error("the worker is running");
+			mf = miniflare(port);
+			await mf.ready;
+			sandboxWorker = await mf.getWorker("ordersync-sandbox");
+		},
 		async dispose() {
-			await mf.dispose();
+			await mf?.dispose();
+			mf = null;
 			rmSync(dir, { recursive: true, force: true });
 		},
 	};
