@@ -2,6 +2,7 @@
 // and an exit code that says what happened (see EXIT in args.ts).
 import { OpsClient, type ReplayOutcome } from "./api";
 import { EXIT, type Command } from "./args";
+import { orderedOf } from "./order-lines";
 import { OpsError } from "./ports";
 import type { FlowEvent, Money, OrderView, SkuDetail } from "./protocol";
 import { FlowStream } from "./stream";
@@ -162,8 +163,8 @@ function orderText(v: OrderView): string {
 		head,
 		...(o ? [`  ${o.channel} · ${o.lines.length} line${o.lines.length === 1 ? "" : "s"} · total ${money(o.total)}`] : []),
 		...section("lines", [
-			["LINE", "SKU", "TARGET", "RESERVED", "BACKORDERED", "COMMITTED", "SHIPPED", "ERROR"],
-			...v.lines.map((l) => [l.lineId, l.sku, String(l.target), String(l.reserved), String(l.backordered), String(l.committed), String(l.shipped), l.lastError ?? (l.pending ? "pending" : "")]),
+			["LINE", "SKU", "ORDERED", "RESERVED", "BACKORDERED", "COMMITTED", "SHIPPED", "ERROR"],
+			...v.lines.map((l) => [l.lineId, l.sku, String(orderedOf(l, o?.lines ?? []).ordered), String(l.reserved), String(l.backordered), String(l.committed), String(l.shipped), l.lastError ?? (l.pending ? "pending" : "")]),
 		]),
 		...section("routes", [["REFERENCE", "LOCATION", "3PL", "STATUS", "EXTERNAL ID"], ...v.routes.map((r) => [r.referenceId, r.location, r.threePl, r.status, r.externalId ?? "—"])]),
 		...section("shipments", [
@@ -181,11 +182,13 @@ function orderText(v: OrderView): string {
 function skuText(s: SkuDetail): string {
 	const channels = Object.entries(s.channels).map(([c, n]) => `${c} ${n}`).join(" · ");
 	const signed = (n: number) => (n > 0 ? `+${n}` : String(n));
+	const open = s.reservations.filter((r) => r.status === "open");
 	return [
 		`sku ${s.sku}  available ${s.available} · on hand ${s.onHand} · reserved ${s.reserved}`,
 		...(channels ? [`  per channel: ${channels}`] : []),
 		...section("locations", [["LOCATION", "ON HAND", "AS OF", "SOURCE"], ...s.locations.map((l) => [l.location, String(l.onHand), time(l.asOf), l.source])]),
-		...section("reservations", [["ORDER", "LINE", "REQUESTED", "HELD", "STATUS"], ...s.reservations.map((r) => [r.orderKey, r.lineId, String(r.requested), String(r.quantity), r.status])]),
+		// A busy SKU has hundreds of settled reservations: the open ones matter (--json has them all).
+		...section(`reservations (${open.length} open of ${s.reservations.length})`, [["ORDER", "LINE", "REQUESTED", "HELD"], ...open.map((r) => [r.orderKey, r.lineId, String(r.requested), String(r.quantity)])]),
 		...section("backorders", [["#", "ORDER", "LINE", "WAITING"], ...s.backorders.map((b) => [String(b.position), b.orderKey, b.lineId, String(b.waiting)])]),
 		...section("audit (latest 10)", [
 			["SEQ", "AT", "KIND", "LOCATION", "ON HAND", "RESERVED"],
