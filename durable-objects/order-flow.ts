@@ -703,7 +703,12 @@ export class OrderFlow extends DurableObject<Env> {
 		}
 		await flowMonitor(this.env).resolve(`route:${key}`, "routed").catch(() => {});
 		void this.#runOutbox();
-		const where = plan.parts.map((p) => `${p.location} (${p.lines.reduce((n, l) => n + l.quantity, 0)} units)`).join(" + ");
+		const where = plan.parts
+			.map((p) => {
+				const units = p.lines.reduce((n, l) => n + l.quantity, 0);
+				return `${p.location} (${units} unit${units === 1 ? "" : "s"})`;
+			})
+			.join(" + ");
 		return [{ type: "routed", detail: where }];
 	}
 
