@@ -117,7 +117,7 @@ export function describeFlow(event: FlowEvent): Described {
 		const status = type.slice(9);
 		// "<shipment id>: 2 units via USPS 9400…"
 		const m = /^(\S+): (.*)$/.exec(detail);
-		const text = (m ? `${m[2]} · parcel ${m[1]}` : detail).replace(/^1 units\b/, "1 unit");
+		const text = m ? `${m[2]} · parcel ${m[1]}` : detail;
 		return { label: status === "shipped" ? "shipped" : `shipment ${status}`, tone: status === "shipped" ? "moving" : "waiting", text };
 	}
 	const label = LABELS[type] ?? type;

@@ -137,14 +137,14 @@ export function formatFlow(event) {
 		const status = type.slice(9);
 		// "<shipment id>: 2 units via USPS 9400…"
 		const m = /^(\S+): (.*)$/.exec(detail);
-		const text = (m ? `${m[2]} · parcel ${m[1]}` : detail).replace(/^1 units\b/, "1 unit");
+		const text = m ? `${m[2]} · parcel ${m[1]}` : detail;
 		return orderLine(event, status === "shipped" ? "shipped" : `shipment ${status}`, status === "shipped" ? cyan : yellow, text);
 	}
 	const style = STYLE[type] ?? plain;
 	const label = LABELS[type] ?? type;
 	switch (type) {
 		case "routed":
-			return statusDetail(detail) ? null : orderLine(event, label, style, `→ ${detail.replaceAll(/\b1 units\b/g, "1 unit")}`);
+			return statusDetail(detail) ? null : orderLine(event, label, style, `→ ${detail}`);
 		case "accepted": {
 			if (statusDetail(detail)) return null;
 			// "3pl:shipbob order 300000012 for wh-east"

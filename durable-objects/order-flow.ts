@@ -939,7 +939,7 @@ function errorText(error: unknown): string {
 
 function shipmentDetail(notice: ShipmentNotice): string {
 	const units = notice.lines.reduce((n, l) => n + l.quantity, 0);
-	return `${notice.shipmentId}: ${units} units${notice.carrier ? ` via ${notice.carrier}` : ""}${notice.trackingNumber ? ` ${notice.trackingNumber}` : ""}`;
+	return `${notice.shipmentId}: ${units} unit${units === 1 ? "" : "s"}${notice.carrier ? ` via ${notice.carrier}` : ""}${notice.trackingNumber ? ` ${notice.trackingNumber}` : ""}`;
 }
 
 /**

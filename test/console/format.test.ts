@@ -23,7 +23,7 @@ describe("describeFlow", () => {
 		expect(describeFlow(ev("sent", { detail: "3pl.order → 3pl:shipbob (attempt 2)" }))).toMatchObject({ label: "retried ok", tone: "waiting" });
 		expect(describeFlow(ev("line.backordered", { sku: "BOOT", detail: "2 short" }))).toEqual({ label: "backordered", tone: "waiting", text: "BOOT 2 short" });
 		expect(describeFlow(ev("line.committed", { sku: "BOOT", detail: "2 not on hand" }))).toMatchObject({ label: "committed short", tone: "waiting" });
-		expect(describeFlow(ev("shipment.shipped", { detail: "S1: 1 units via USPS 9400" })).text).toBe("1 unit via USPS 9400 · parcel S1");
+		expect(describeFlow(ev("shipment.shipped", { detail: "S1: 1 unit via USPS 9400" })).text).toBe("1 unit via USPS 9400 · parcel S1");
 		expect(describeFlow(ev("tracking.out_for_delivery"))).toMatchObject({ label: "out for delivery", tone: "moving" });
 		expect(describeFlow(ev("tracking.failure"))).toMatchObject({ label: "parcel lost", tone: "operator" });
 		expect(describeFlow(ev("reserved", { detail: "1 lines" })).text).toBe("1 line");
