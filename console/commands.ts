@@ -44,7 +44,7 @@ export async function runCommand(command: Exclude<Command, { name: "console" }>,
 				print({ items }, () =>
 					items.length === 0
 						? `no ${command.status === "all" ? "" : `${command.status} `}exceptions`
-						: table([["ID", "KIND", "STATUS", "TRIES", "UPDATED", "REASON"], ...items.map((e) => [e.id, e.kind, e.status, String(e.attempts), time(e.updatedAt), e.reason])]),
+						: table([["ID", "KIND", "ORDER", "STATUS", "TRIES", "UPDATED", "REASON"], ...items.map((e) => [e.id, e.kind, e.orderName ?? "—", e.status, String(e.attempts), time(e.updatedAt), e.reason])]),
 				);
 				return EXIT.ok;
 			}

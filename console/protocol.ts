@@ -34,6 +34,8 @@ export const ExceptionItem = z.looseObject({
 	topic: z.string().nullable(),
 	eventId: z.string().nullable(),
 	orderKey: z.string().nullable(),
+	/** The order's name (#1001), when the worker has seen the order. */
+	orderName: z.string().nullable().optional(),
 	attempts: z.number().int(),
 	createdAt: z.string(),
 	updatedAt: z.string(),

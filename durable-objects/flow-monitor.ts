@@ -142,6 +142,8 @@ type ExceptionRow = {
 	created_at: string;
 	updated_at: string;
 	resolution: string | null;
+	/** From the orders index, when the exception belongs to an order it has seen. */
+	order_name?: string | null;
 };
 
 /**
@@ -291,7 +293,7 @@ export class FlowMonitor extends DurableObject<Env> {
 
 	/** Tells consoles an exception opened, changed or cleared. */
 	#announce(id: string): void {
-		const row = this.#sql.exec<ExceptionRow>("SELECT * FROM exceptions WHERE id = ?", id).toArray()[0];
+		const row = this.#sql.exec<ExceptionRow>(`${EXCEPTIONS} WHERE exceptions.id = ?`, id).toArray()[0];
 		if (row) this.#broadcast({ type: "exception", exception: toException(row) });
 	}
 
@@ -348,7 +350,7 @@ export class FlowMonitor extends DurableObject<Env> {
 	exceptions(status: "open" | "resolved" | "all" = "open", limit = 200) {
 		const rows = this.#sql
 			.exec<ExceptionRow>(
-				"SELECT * FROM exceptions WHERE (? = 'all' OR status = ?) ORDER BY created_at DESC LIMIT ?",
+				`${EXCEPTIONS} WHERE (? = 'all' OR exceptions.status = ?) ORDER BY exceptions.created_at DESC LIMIT ?`,
 				status, status, Math.min(Math.max(limit, 1), 1000),
 			)
 			.toArray();
@@ -356,10 +358,13 @@ export class FlowMonitor extends DurableObject<Env> {
 	}
 
 	exception(id: string) {
-		const row = this.#sql.exec<ExceptionRow>("SELECT * FROM exceptions WHERE id = ?", id).toArray()[0];
+		const row = this.#sql.exec<ExceptionRow>(`${EXCEPTIONS} WHERE exceptions.id = ?`, id).toArray()[0];
 		return row ? { ...toException(row), rawBody: row.raw_body } : null;
 	}
 }
+
+/** Exceptions with their order's name, which people know them by. */
+const EXCEPTIONS = "SELECT exceptions.*, orders.order_name FROM exceptions LEFT JOIN orders USING (order_key)";
 
 type FlowRow = Record<string, string | number | null> & { cursor: number; at: string; type: string };
 
@@ -393,6 +398,7 @@ function toException(row: ExceptionRow) {
 		topic: row.topic,
 		eventId: row.event_id,
 		orderKey: row.order_key,
+		orderName: row.order_name ?? null,
 		triggeredAt: row.triggered_at,
 		receivedAt: row.received_at,
 		attempts: row.attempts,

@@ -1,7 +1,7 @@
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { CONNECTION, call, deliver, eventually, newOrderId, ops, order, orderView, settled, stock, uniqueSku } from "./helpers";
+import { CONNECTION, call, deliver, eventually, newOrderId, ops, order, orderView, sandbox, settled, stock, uniqueSku } from "./helpers";
 
 const READ_TOKEN = env.OPS_READ_TOKEN as string;
 
@@ -121,6 +121,23 @@ describe("the live stream for consoles", () => {
 		expect(opened!.exception).toMatchObject({ kind: "quarantine", status: "open", connection: CONNECTION });
 		expect(console.events().some((e) => e.type === "quarantined")).toBe(true);
 		console.ws.close(1000, "done");
+	});
+
+	it("names the order an exception belongs to", async () => {
+		// ShipBob refuses the next call outright: the 3PL order is dead-lettered at once.
+		await sandbox("/sandbox/faults", { json: { target: "shipbob", kind: "refuse", remaining: 1 } });
+		const sku = uniqueSku("named");
+		await stock(sku, 5);
+		const id = newOrderId();
+		await deliver("orders/create", order({ id, number: id, lines: [{ sku, quantity: 1, price: "3.00" }] }));
+		const exceptionId = `delivery:${CONNECTION}:${id}:3pl.order:wh-east`;
+		const item = await eventually(
+			async () => (await (await ops(`/ops/exceptions/${encodeURIComponent(exceptionId)}`)).json()) as { status?: string; orderName?: string },
+			(e) => e.status === "open",
+		);
+		expect(item.orderName).toBe(`#${id}`);
+		const list = (await (await ops("/ops/exceptions")).json()) as { items: Array<{ id: string; orderName: string | null }> };
+		expect(list.items.find((e) => e.id === exceptionId)?.orderName).toBe(`#${id}`);
 	});
 
 	it("finds orders by the name people use", async () => {

@@ -27,7 +27,8 @@ type Modal = { kind: "filter" } | { kind: "confirm"; action: "replay" | "cancel"
 const READ_ONLY = "read-only token: cannot replay";
 
 /** Where an exception belongs: its order, else its connection and topic, else its id. */
-export const subjectOf = (item: ExceptionItem) => item.orderKey ?? ([item.connection, item.topic].filter(Boolean).join(" ") || item.id);
+/** What people call the thing that failed: the order's name, else its key, else the webhook. */
+export const subjectOf = (item: ExceptionItem) => item.orderName ?? item.orderKey ?? ([item.connection, item.topic].filter(Boolean).join(" ") || item.id);
 
 export function exceptionRow(item: ExceptionItem, now: number, outcome?: Outcome): Row {
 	return [
@@ -162,7 +163,7 @@ export function ExceptionsView({ ops, stream, role, active, width, height, onOpe
 
 	useKeys(
 		(input, key) => {
-			setFlash(null);
+			if (flash !== null) setFlash(null); // an update is a render of its own (see live.tsx)
 			const by = scrollBy(key, input, rows);
 			if (by !== null) {
 				if (shown.length === 0) return true;
