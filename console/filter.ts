@@ -63,5 +63,5 @@ export function matchesException(filter: Filter, item: ExceptionItem): boolean {
 		const extra = [filter.state, filter.sku].filter((v): v is string => v !== undefined);
 		if (!hasAll(extra, [item.reason, item.id])) return false;
 	}
-	return hasAll(filter.text, [item.id, item.kind, item.reason, item.connection, item.channel, item.topic, item.orderKey, item.eventId]);
+	return hasAll(filter.text, [item.id, item.kind, item.reason, item.connection, item.channel, item.topic, item.orderKey, item.orderName, item.eventId]);
 }

@@ -220,7 +220,7 @@ describe("ordersync as a process against the real worker", () => {
 			await ui.waitFor(`#${ORDER.number}`);
 			// Exceptions (2), narrowed to the dead letter (/ text Enter), retried (r) and confirmed (y).
 			ui.press("2");
-			await ui.waitFor(DEAD_KEY);
+			await ui.waitFor(`#${DEAD.number}`); // exceptions are listed by their order's name
 			ui.press("/");
 			await ui.waitFor("filter:");
 			ui.press(DEAD_KEY);
