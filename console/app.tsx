@@ -85,13 +85,12 @@ function Console({ ops, stream, url }: AppProps) {
 		},
 	});
 	useEffect(() => {
-		// Rates decay and ages grow even when nothing arrives.
-		const tick = setInterval(() => setNow(Date.now()), 1000);
-		return () => {
-			clearInterval(tick);
-			clearTimeout(timer.current);
-		};
-	}, []);
+		// Rates decay and ages grow even when nothing arrives. Re-armed whenever `now` moves, so
+		// while events flow (each batch moves it) it never fires: no frame beyond the batches'.
+		const tick = setTimeout(() => setNow(Date.now()), 1000);
+		return () => clearTimeout(tick);
+	}, [now]);
+	useEffect(() => () => clearTimeout(timer.current), []);
 
 	const top = stack.at(-1) ?? { view: "live" };
 	const navigate = (route: Route) => setStack((s) => [...s, route]);

@@ -63,7 +63,9 @@ export function LiveView({ store, active, width, height, onOpen }: LiveProps) {
 
 	useKeys(
 		(input, key) => {
-			setFlash(null);
+			// Only when one is shown: each state update is a render of its own (Ink's legacy root
+			// does not batch them), and Ink holds a second frame within 33 ms back until then.
+			if (flash !== null) setFlash(null);
 			const by = scrollBy(key, input, rows);
 			if (by !== null) move(by);
 			else if (key.return) {
