@@ -167,6 +167,8 @@ export class FlowMonitor extends DurableObject<Env> {
 	record(events: FlowEventInput[]): void {
 		const at = new Date().toISOString();
 		const stored: FlowEvent[] = [];
+		/** The latest of each order in this batch (a batch is usually one order's): one index write each. */
+		const orders = new Map<string, FlowEventInput>();
 		for (const e of events) {
 			const { cursor } = this.#sql
 				.exec<{ cursor: number }>(
@@ -176,15 +178,16 @@ export class FlowMonitor extends DurableObject<Env> {
 					e.sku ?? null, e.topic ?? null, e.eventId ?? null, e.detail ?? null,
 				)
 				.one();
-			if (e.orderKey) {
-				this.#sql.exec(
-					`INSERT INTO orders (order_key, order_name, connection, status, updated_at) VALUES (?, ?, ?, ?, ?)
-					 ON CONFLICT (order_key) DO UPDATE SET order_name = COALESCE(excluded.order_name, order_name),
-					 status = COALESCE(excluded.status, status), updated_at = excluded.updated_at`,
-					e.orderKey, e.orderName ?? null, e.connection ?? null, e.status ?? null, at,
-				);
-			}
+			if (e.orderKey) orders.set(e.orderKey, { ...orders.get(e.orderKey), ...withoutEmpty({ orderName: e.orderName, connection: e.connection, status: e.status }), type: e.type });
 			stored.push({ ...e, cursor, at });
+		}
+		for (const [key, e] of orders) {
+			this.#sql.exec(
+				`INSERT INTO orders (order_key, order_name, connection, status, updated_at) VALUES (?, ?, ?, ?, ?)
+				 ON CONFLICT (order_key) DO UPDATE SET order_name = COALESCE(excluded.order_name, order_name),
+				 status = COALESCE(excluded.status, status), updated_at = excluded.updated_at`,
+				key, e.orderName ?? null, e.connection ?? null, e.status ?? null, at,
+			);
 		}
 		this.#broadcast({ type: "events", events: stored });
 		this.#sincePrune += events.length;
