@@ -69,6 +69,8 @@ const MIGRATIONS = [
 		updated_at TEXT NOT NULL
 	);
 	CREATE INDEX orders_by_name ON orders (order_name);`,
+	// v4: the index is pruned by age every few hundred events; without this that was a full scan.
+	`CREATE INDEX orders_by_updated ON orders (updated_at);`,
 ];
 
 export type ExceptionKind = "quarantine" | "failure" | "gap" | "dead-letter" | "unroutable" | "shipment";
@@ -165,6 +167,18 @@ export class FlowMonitor extends DurableObject<Env> {
 	}
 
 	record(events: FlowEventInput[]): void {
+		// All or nothing: a row that failed midway must not leave earlier ones stored but never sent.
+		const stored = this.ctx.storage.transactionSync(() => this.#store(events));
+		this.#broadcast({ type: "events", events: stored });
+		this.#sincePrune += events.length;
+		if (this.#sincePrune >= 500) {
+			this.#sincePrune = 0;
+			this.#sql.exec("DELETE FROM flows WHERE cursor <= (SELECT MAX(cursor) FROM flows) - ?", FLOW_HISTORY);
+			this.#sql.exec("DELETE FROM orders WHERE updated_at < ?", new Date(Date.now() - ORDER_INDEX_DAYS * 86_400_000).toISOString());
+		}
+	}
+
+	#store(events: FlowEventInput[]): FlowEvent[] {
 		const at = new Date().toISOString();
 		const stored: FlowEvent[] = [];
 		/** The latest of each order in this batch (a batch is usually one order's): one index write each. */
@@ -189,13 +203,7 @@ export class FlowMonitor extends DurableObject<Env> {
 				key, e.orderName ?? null, e.connection ?? null, e.status ?? null, at,
 			);
 		}
-		this.#broadcast({ type: "events", events: stored });
-		this.#sincePrune += events.length;
-		if (this.#sincePrune >= 500) {
-			this.#sincePrune = 0;
-			this.#sql.exec("DELETE FROM flows WHERE cursor <= (SELECT MAX(cursor) FROM flows) - ?", FLOW_HISTORY);
-			this.#sql.exec("DELETE FROM orders WHERE updated_at < ?", new Date(Date.now() - ORDER_INDEX_DAYS * 86_400_000).toISOString());
-		}
+		return stored;
 	}
 
 	/** Events after `cursor`, oldest first; `cursor` in the answer is where to ask from next. */
@@ -238,16 +246,17 @@ export class FlowMonitor extends DurableObject<Env> {
 		const { 0: client, 1: server } = new WebSocketPair();
 		this.ctx.acceptWebSocket(server);
 		server.serializeAttachment({ role, connectedAt: new Date().toISOString() } satisfies Attachment);
-		const { newest, oldest } = this.#sql
+		const bounds = this.#sql
 			.exec<{ newest: number | null; oldest: number | null }>("SELECT MAX(cursor) AS newest, MIN(cursor) AS oldest FROM flows")
 			.one();
-		server.send(JSON.stringify({ type: "hello", role, cursor: newest ?? 0, oldest: oldest ?? 0 }));
-
-		let from = after ?? Math.max(0, (newest ?? 0) - FIRST_SCREEN);
-		if (after !== null && oldest !== null && after < oldest - 1) {
-			server.send(JSON.stringify({ type: "gap", after, until: oldest - 1 }));
-			from = oldest - 1;
-		}
+		const newest = bounds.newest ?? 0;
+		// Where this connection's catch-up starts; the console takes it as the last cursor it has seen.
+		// A cursor beyond the newest comes from a log that has since started over (fresh state).
+		let from = after === null || after > newest ? Math.max(0, newest - FIRST_SCREEN) : after;
+		const pruned = after !== null && bounds.oldest !== null && after <= newest && after < bounds.oldest - 1;
+		if (pruned) from = bounds.oldest! - 1;
+		server.send(JSON.stringify({ type: "hello", role, cursor: newest, oldest: bounds.oldest ?? 0, from }));
+		if (pruned) server.send(JSON.stringify({ type: "gap", after, until: from }));
 		for (;;) {
 			const rows = this.#sql.exec<FlowRow>("SELECT * FROM flows WHERE cursor > ? ORDER BY cursor LIMIT ?", from, FRAME_EVENTS).toArray();
 			if (rows.length === 0) break;

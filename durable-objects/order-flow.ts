@@ -881,7 +881,8 @@ export class OrderFlow extends DurableObject<Env> {
 		);
 		this.#put("status", next);
 		const short = lines.filter((row) => row.backordered > 0).length;
-		return [{ type: next, status: next, detail: short > 0 ? `${short} of ${lines.length} lines short` : `${lines.length} lines` }];
+		const count = `${lines.length} line${lines.length === 1 ? "" : "s"}`;
+		return [{ type: next, status: next, detail: short > 0 ? `${short} of ${count} short` : count }];
 	}
 
 	/** Flow events are telemetry for consoles: never awaited, never allowed to fail the order. */

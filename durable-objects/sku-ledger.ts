@@ -715,6 +715,7 @@ export class SkuLedger extends DurableObject<Env> {
 		this.#sql.exec("UPDATE pushes SET attempts = ?, last_error = ?, due_ms = ? WHERE connection = ?", attempts, failure.error, due, row.connection);
 		if (!failure.retryable || attempts === PUSH_RAISE_AFTER) {
 			const reason = `push of ${sku} = ${row.value} to ${row.connection} ${failure.retryable ? `failed ${attempts} times` : "was refused"}: ${failure.error}`;
+			noteFlows(this.ctx, this.env, [{ type: "failed", sku, connection: row.connection, detail: reason }]);
 			await flowMonitor(this.env).raise({ id, kind: "failure", reason }).catch(() => {});
 		}
 	}

@@ -79,6 +79,12 @@ describe("availability pushed to Shopify (inventorySetQuantities)", () => {
 		expect(state!.lastError).toContain(`no variant with SKU ${sku}`);
 		const { items } = (await (await ops("/ops/exceptions")).json()) as { items: Array<{ id: string; reason: string }> };
 		expect(items.find((e) => e.id === `push:${sku}:shopify-demo`)?.reason).toContain("was refused");
+		// Consoles see it on the stream too.
+		const flows = await eventually(
+			async () => (await (await ops("/ops/flows?after=0&limit=1000")).json()) as { events: Array<{ type: string; sku?: string; connection?: string }> },
+			(page) => page.events.some((e) => e.type === "failed" && e.sku === sku),
+		);
+		expect(flows.events.find((e) => e.type === "failed" && e.sku === sku)).toMatchObject({ connection: "shopify-demo" });
 	});
 
 	it("the sandbox holds Shopify's line: the key is required, and a reused key replays without applying twice", async () => {

@@ -9,13 +9,15 @@ type Message = { type: string; [field: string]: unknown };
 type Flow = { cursor: number; type: string; orderKey?: string; orderName?: string; channel?: string; status?: string; detail?: string };
 
 /** A console's stream, opened through the worker as a console would. */
-async function connect(query = "", token = env.OPS_TOKEN as string) {
-	const response = await call(`/ops/stream${query}`, { headers: { Upgrade: "websocket", Authorization: `Bearer ${token}` } });
+async function connect(query = "", token = env.OPS_TOKEN as string, headers: Record<string, string> = {}) {
+	const response = await call(`/ops/stream${query}`, { headers: { ...headers, Upgrade: "websocket", Authorization: `Bearer ${token}` } });
 	expect(response.status).toBe(101);
 	const ws = response.webSocket!;
 	const messages: Message[] = [];
 	let closed: { code: number; reason: string } | null = null;
-	ws.addEventListener("message", (event) => messages.push(JSON.parse(event.data as string) as Message));
+	ws.addEventListener("message", (event) => {
+		messages.push(JSON.parse(event.data as string) as Message);
+	});
 	ws.addEventListener("close", (event) => {
 		closed = { code: event.code, reason: event.reason };
 	});
@@ -46,8 +48,11 @@ describe("the live stream for consoles", () => {
 		await eventually(async () => [operator.messages[0], reader.messages[0]], (hellos) => hellos.every(Boolean));
 		expect(operator.messages[0]).toMatchObject({ type: "hello", role: "operator" });
 		expect(reader.messages[0]).toMatchObject({ type: "hello", role: "read" });
-		operator.ws.close(1000, "done");
-		reader.ws.close(1000, "done");
+		// The role comes from the token alone; a header that claims more is overwritten.
+		const forger = await connect("", READ_TOKEN, { "X-Ordersync-Role": "operator" });
+		await eventually(async () => forger.messages[0], (hello) => hello !== undefined);
+		expect(forger.messages[0]).toMatchObject({ type: "hello", role: "read" });
+		for (const console of [operator, reader, forger]) console.ws.close(1000, "done");
 	});
 
 	it("sends every new flow event live, with its order's name, channel and status", async () => {
@@ -104,6 +109,27 @@ describe("the live stream for consoles", () => {
 		reader.ws.close(1000, "done");
 	});
 
+	it("tells a console where its catch-up starts, and starts afresh for a cursor from an older log", async () => {
+		await newOrder("catch-up");
+		const latest = (await (await ops("/ops/flows?after=0&limit=1")).json()) as { cursor: number };
+		const page = async (after: number) => (await (await ops(`/ops/flows?after=${after}&limit=1000`)).json()) as { events: Flow[] };
+		let newest = latest.cursor;
+		for (let next = await page(newest); next.events.length > 0; next = await page(newest)) newest = next.events.at(-1)!.cursor;
+
+		const resumed = await connect(`?after=${newest - 3}`);
+		await eventually(async () => resumed.messages[0], (hello) => hello !== undefined);
+		expect(resumed.messages[0]).toMatchObject({ type: "hello", from: newest - 3 });
+
+		// A cursor past the newest comes from before the worker's state was reset: the latest 200 follow.
+		const stale = await connect(`?after=${newest + 5_000}`);
+		const hello = (await eventually(async () => stale.messages[0], (m) => m !== undefined)) as unknown as { cursor: number; from: number };
+		expect(hello.from).toBe(Math.max(0, hello.cursor - 200));
+		const events = await eventually(async () => stale.events(), (list) => list.length > 0);
+		expect(events[0]!.cursor).toBe(hello.from + 1);
+		expect(stale.messages.some((m) => m.type === "gap")).toBe(false);
+		for (const console of [resumed, stale]) console.ws.close(1000, "done");
+	});
+
 	it("answers the console's close frame", async () => {
 		const console = await connect();
 		console.ws.close(4000, "operator quit");
@@ -156,6 +182,7 @@ describe("the live stream for consoles", () => {
 		const gap = await eventually(async () => console.messages.find((m) => m.type === "gap"), (m) => m !== undefined);
 		const hello = console.messages[0] as unknown as { oldest: number };
 		expect(gap).toMatchObject({ after: 1, until: hello.oldest - 1 });
+		expect(console.messages[0]).toMatchObject({ from: hello.oldest - 1 });
 		const events = await eventually(async () => console.events(), (list) => list.length >= 9_000);
 		expect(events[0]!.cursor).toBe(hello.oldest);
 		console.ws.close(1000, "done");
