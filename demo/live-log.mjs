@@ -170,11 +170,7 @@ export function formatFlow(event) {
 			return orderLine(event, label, style, `${event.sku ?? ""} ${detail}`);
 	}
 	const explain = WHAT[type];
-	if (statusDetail(detail)) {
-		// "1 lines" → "1 line", "1 of 1 lines short" → "1 of 1 line short"
-		const n = Number(/(\d+) lines?( short)?$/.exec(detail)[1]);
-		return orderLine(event, label, style, detail.replace(/lines?/, n === 1 ? "line" : "lines"));
-	}
+	if (statusDetail(detail)) return orderLine(event, label, style, detail);
 	let text = event.topic ? `${event.topic}${explain ? ` · ${explain}` : ""}` : (explain ?? detail);
 	if (type === "quarantined") text = `${text} (${detail})`;
 	return orderLine(event, label, style, text);
