@@ -81,7 +81,7 @@ export async function cancelException(request: IRequest, env: Env): Promise<Resp
 
 const BulkReplay = z.object({
 	ids: z.array(z.string().min(1)).min(1).max(500).optional(),
-	/** Or every open exception of this kind (and, optionally, whose reason or order contains `text`). */
+	/** Or every open exception of this kind (and, optionally, whose reason, order key or name contains `text`). */
 	kind: z.string().optional(),
 	text: z.string().optional(),
 }).refine((b) => b.ids !== undefined || b.kind !== undefined, "give ids, or a kind to replay every open exception of");
@@ -92,7 +92,7 @@ export async function replayMany(request: IRequest, env: Env): Promise<Response>
 	if ("response" in body) return body.response;
 	const { ids, kind, text } = body.data;
 	const targets = ids ?? (await flowMonitor(env).exceptions("open", 1000))
-		.filter((e) => e.kind === kind && (!text || e.reason.includes(text) || (e.orderKey ?? "").includes(text)))
+		.filter((e) => e.kind === kind && (!text || [e.reason, e.orderKey, e.orderName].some((field) => field?.includes(text))))
 		.map((e) => e.id);
 	const results = [];
 	for (const id of targets) {
