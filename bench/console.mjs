@@ -21,7 +21,7 @@
 // Knobs (env): BENCH_CONSOLE_SECONDS (30, the steady segment), BENCH_CONSOLE_RATE (200),
 // BENCH_CONSOLE_BURST_RATE (1,000), BENCH_CONSOLE_BURST_SECONDS (10), BENCH_CONSOLE_KEYS (20).
 import { execFileSync, spawn } from "node:child_process";
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import os from "node:os";
 import { dirname, join } from "node:path";
 import { monitorEventLoopDelay, performance } from "node:perf_hooks";
@@ -168,24 +168,12 @@ async function main() {
 
 /** Bundles the console as console/bin.mjs does (its App and FlowStream only) and imports it. */
 async function bundle() {
-	const esbuild = await import("esbuild");
+	const { bundleConsole } = await import("../console/build.mjs");
 	const out = join(root, "node_modules", ".cache", "ordersync", "console-bench.mjs");
-	const result = await esbuild.build({
-		stdin: { contents: 'export { App } from "./app";\nexport { FlowStream } from "./stream";\n', resolveDir: join(root, "console"), sourcefile: "console-bench.ts", loader: "ts" },
-		platform: "node",
-		format: "esm",
-		target: "node22",
-		bundle: true,
-		packages: "external",
-		jsx: "automatic",
-		write: false,
-		outfile: out,
-		logLevel: "error",
-	});
-	mkdirSync(dirname(out), { recursive: true });
-	const temporary = `${out}.${process.pid}.tmp`;
-	writeFileSync(temporary, result.outputFiles[0].contents);
-	renameSync(temporary, out);
+	await bundleConsole(
+		{ stdin: { contents: 'export { App } from "./app";\nexport { FlowStream } from "./stream";\n', resolveDir: join(root, "console"), sourcefile: "console-bench.ts", loader: "ts" } },
+		out,
+	);
 	return import(`${pathToFileURL(out).href}?${Date.now()}`);
 }
 
@@ -314,7 +302,7 @@ class FakeServer {
 				server.#sockets.add(this);
 				setImmediate(() => {
 					this.onopen?.({});
-					this.onmessage?.({ data: JSON.stringify({ type: "hello", role: "operator", cursor: server.#cursor, oldest: 0 }) });
+					this.onmessage?.({ data: JSON.stringify({ type: "hello", role: "operator", cursor: server.#cursor, oldest: 0, from: server.#cursor }) });
 				});
 			}
 			send(data) {

@@ -12,8 +12,13 @@ export type FlowsPage = z.infer<typeof FlowsPage>;
 const OrderMatch = z.looseObject({ key: z.string(), name: z.string(), connection: z.string(), status: z.string().nullable(), updatedAt: z.string() });
 export type OrderMatch = z.infer<typeof OrderMatch>;
 
-/** One replay's outcome, success or not: what `ordersync replay --json` prints per id. */
-export type ReplayOutcome = { id: string; ok: boolean; status: number; code?: string; message?: string; order?: string };
+/**
+ * One replay's outcome, success or not: what `ordersync replay --json` prints per id, in the names
+ * of the worker's bulk replay (`status` is what happened, `httpStatus` the answer's; 0: no answer).
+ */
+export type ReplayOutcome =
+	| ({ id: string; ok: true; httpStatus: number } & ReplayResult)
+	| { id: string; ok: false; httpStatus: number; code: string; message: string };
 
 export type OpsClientOptions = { timeoutMs?: number; fetch?: typeof fetch };
 
@@ -66,10 +71,10 @@ export class OpsClient implements Ops {
 	async replayOutcome(id: string): Promise<ReplayOutcome> {
 		try {
 			const { status, data } = await this.#call("POST", `/ops/exceptions/${encodeURIComponent(id)}/replay`, ReplayResult);
-			return { id, ok: true, status, ...(data.order === undefined ? {} : { order: data.order }) };
+			return { id, ok: true, httpStatus: status, ...data };
 		} catch (error) {
 			if (!(error instanceof OpsError)) throw error;
-			return { id, ok: false, status: error.status, code: error.code, message: error.message };
+			return { id, ok: false, httpStatus: error.status, code: error.code, message: error.message };
 		}
 	}
 

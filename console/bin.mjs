@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// `ordersync`: Node cannot run the console's TypeScript/TSX, so it is bundled with esbuild into
+// `ordersync`: Node cannot run the console's TypeScript/TSX, so it is bundled (build.mjs) into
 // node_modules/.cache/ordersync/console.mjs, again only when a console source is newer than that.
-import { mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { readdirSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
@@ -31,30 +31,13 @@ function newestSource() {
 }
 
 if (mtime(bundle) < newestSource()) {
-	const esbuild = await import("esbuild");
-	let result;
+	const { bundleConsole } = await import("./build.mjs");
 	try {
-		result = await esbuild.build({
-			entryPoints: [join(sources, "cli.tsx")],
-			platform: "node",
-			format: "esm",
-			target: "node22",
-			bundle: true,
-			packages: "external",
-			jsx: "automatic",
-			write: false,
-			outfile: bundle,
-			logLevel: "error",
-		});
+		await bundleConsole({ entryPoints: [join(sources, "cli.tsx")] }, bundle);
 	} catch {
 		process.stderr.write("ordersync: the console's sources do not build (esbuild's errors are above)\n");
 		process.exit(1);
 	}
-	mkdirSync(dirname(bundle), { recursive: true });
-	// Written aside and renamed: two consoles starting at once never import half a file.
-	const temporary = `${bundle}.${process.pid}.tmp`;
-	writeFileSync(temporary, result.outputFiles[0].contents);
-	renameSync(temporary, bundle);
 }
 
 // React's production build: the development one costs the console about twice the CPU.

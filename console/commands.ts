@@ -113,7 +113,7 @@ async function replay(ops: OpsClient, command: Extract<Command, { name: "replay"
 	for (const id of ids) {
 		const result = await ops.replayOutcome(id);
 		results.push(result);
-		if (!json) io.out(result.ok ? `ok    ${id}  ${result.status === 202 ? "retrying" : "replayed"}${result.order ? ` (${result.order})` : ""}` : `fail  ${id}  ${result.status || "unreachable"} ${result.code}: ${result.message}`);
+		if (!json) io.out(result.ok ? `ok    ${id}  ${result.status}${result.order ? ` (${result.order})` : ""}` : `fail  ${id}  ${result.httpStatus || "unreachable"} ${result.code}: ${result.message}`);
 	}
 	if (json) io.out(JSON.stringify(results, null, 2));
 	else if (ids.length === 0) io.out("nothing to replay");
@@ -121,7 +121,7 @@ async function replay(ops: OpsClient, command: Extract<Command, { name: "replay"
 	if (failures.length === 0) return EXIT.ok;
 	for (const failure of failures) if (json) io.err(`ordersync: ${failure.id}: ${failure.message}`);
 	// One id, or every failure for the same reason the whole run would fail (token, network): say which.
-	const codes = new Set(failures.map((f) => exitFor(f.status)));
+	const codes = new Set(failures.map((f) => exitFor(f.httpStatus)));
 	const [only] = codes;
 	if (results.length === 1 || (codes.size === 1 && failures.length === results.length && (only === EXIT.unauthorized || only === EXIT.unreachable))) return only!;
 	return EXIT.failed;

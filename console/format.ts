@@ -89,9 +89,6 @@ const TRACKING: Record<string, [string, Tone]> = {
 
 export type Described = { label: string; tone: Tone; text: string };
 
-/** "1 lines" → "1 line": status events carry their line counts. */
-const lineCount = (detail: string) => detail.replace(/(^|\D)1 lines\b/, (_, before: string) => `${before}1 line`);
-
 /** A label, a tone and a one-line text for any flow event, known type or not. */
 export function describeFlow(event: FlowEvent): Described {
 	const type = event.type;
@@ -128,7 +125,7 @@ export function describeFlow(event: FlowEvent): Described {
 		return { label, tone, text: type === "quarantined" && detail ? `${text} (${detail})` : text };
 	}
 	if (type === "pushed" || type === "stock.arrived") return { label, tone, text: `${sku} ${detail}`.trim() };
-	return { label, tone, text: lineCount(detail) };
+	return { label, tone, text: detail };
 }
 
 /** Who an event is about, for the narrow column: the order's name, else its key, SKU or connection. */

@@ -45,8 +45,8 @@ export type ExceptionItem = z.infer<typeof ExceptionItem>;
 
 /**
  * Server → console messages on `GET /ops/stream?after=<cursor>` (a WebSocket; JSON text frames).
- * On connect: `hello`, then every kept event after `after` in `events` batches (or the latest 200
- * when `after` is absent), preceded by `gap` when some of them were already pruned; then live.
+ * On connect: `hello`, then every kept event after its `from` in `events` batches, preceded by
+ * `gap` when some of those the console asked for were already pruned; then live.
  */
 export const StreamMessage = z.discriminatedUnion("type", [
 	z.looseObject({
@@ -56,6 +56,12 @@ export const StreamMessage = z.discriminatedUnion("type", [
 		cursor: z.number().int(),
 		/** The oldest cursor still kept (0 when none). */
 		oldest: z.number().int(),
+		/**
+		 * The cursor after which this connection's catch-up starts: the `after` asked for; the newest
+		 * minus 200 without one, or when the log started over (`after` beyond its newest); the oldest
+		 * minus 1 after a gap. Absent from workers older than the field.
+		 */
+		from: z.number().int().optional(),
 	}),
 	z.looseObject({ type: z.literal("events"), events: z.array(FlowEvent) }),
 	/** Events after `after` up to `until` were pruned before this console asked for them. */

@@ -1,5 +1,6 @@
-// The live flow stream over a WebSocket: reconnects forever with full-jitter backoff, resumes after
-// the last cursor seen, and hands each event to listeners exactly once, in cursor order.
+// The live flow stream over a WebSocket: connects once something listens, reconnects forever with
+// full-jitter backoff, resumes after the last cursor seen, and hands each event to listeners
+// exactly once, in cursor order.
 import { OpsClient } from "./api";
 import { OpsError, type Stream, type StreamListener, type StreamStatus } from "./ports";
 import { StreamMessage } from "./protocol";
@@ -51,13 +52,15 @@ export class FlowStream implements Stream {
 	readonly #listeners = new Set<StreamListener>();
 	#status: StreamStatus = { state: "connecting", attempt: 1 };
 	#socket: SocketLike | null = null;
-	/** The newest cursor handed to listeners; null until the first event. */
+	/** The cursor to resume after: the newest handed to listeners, or where the worker said it starts. */
 	#last: number | null = null;
 	/** Connection attempts that failed since the stream was last live. */
 	#failures = 0;
 	#retry: unknown = null;
 	#ping: unknown = null;
 	#idle: unknown = null;
+	/** Connects on the first subscribe: events that arrived before anyone listened would be lost. */
+	#started = false;
 	#closed = false;
 
 	constructor(url: string, token: string, options: FlowStreamOptions = {}) {
@@ -68,12 +71,15 @@ export class FlowStream implements Stream {
 		this.#ops = new OpsClient(url, token, { fetch: options.fetch });
 		this.#random = options.random ?? Math.random;
 		this.#last = options.after ?? null;
-		this.#connect();
 	}
 
 	subscribe(listener: StreamListener): () => void {
 		this.#listeners.add(listener);
-		listener.status?.(this.#status);
+		if (this.#started || this.#closed) listener.status?.(this.#status);
+		else {
+			this.#started = true;
+			this.#connect(); // which reports "connecting" to the listener
+		}
 		return () => this.#listeners.delete(listener);
 	}
 
@@ -134,8 +140,9 @@ export class FlowStream implements Stream {
 		const message = parsed.data;
 		switch (message.type) {
 			case "hello":
-				// A worker whose log started over (fresh state) counts from 1 again: follow it.
-				if (this.#last !== null && message.cursor < this.#last) this.#last = message.cursor;
+				// The worker says where its catch-up starts, which covers every case at once: a first
+				// connect to an empty log (resume after 0, not "the latest"), a gap, a log that started over.
+				if (message.from !== undefined) this.#last = message.from;
 				this.#failures = 0;
 				this.#setStatus({ state: "live", role: message.role, cursor: message.cursor });
 				return;

@@ -1,11 +1,12 @@
 // One exception in full (Enter in Exceptions): why it is open, its delivery and attempts or its
 // raw body; r, x and Enter act on it from here. It refetches itself when the stream reports a
-// change to it or an event of its order, so a retry's outcome shows without leaving.
+// change to it or an event of its order, so a retry's outcome shows without leaving, and after a
+// reconnect.
 import { useState } from "react";
 import { formatTime, prettyBody, wrapText } from "../format";
 import type { Ops, Stream } from "../ports";
 import type { ExceptionDetail, ExceptionItem } from "../protocol";
-import { useDebounced, useStream } from "./hooks";
+import { useDebounced, useLiveAgain, useStream } from "./hooks";
 import { Layer, useKeys } from "./keys";
 import { errorText, useResource } from "./resource";
 import type { Navigate } from "./route";
@@ -66,6 +67,7 @@ export function DetailPanel({ ops, stream, id, resolved, active, width, height, 
 			if (orderKey && events.some((e) => e.orderKey === orderKey)) refresh();
 		},
 	});
+	useLiveAgain(stream, refresh);
 	const [top, setTop] = useState(0);
 	const rows = Math.max(1, height - 1);
 	const content = detail.data ? detailRows(detail.data, width) : [];

@@ -1,7 +1,8 @@
 // Exceptions: what needs an operator (quarantined webhooks, dead letters, unroutable orders, …),
 // kept current from the stream. Replay one (`r`) or every match of the filter (`R`, with a
 // progress bar), or cancel a dead letter (`x`); every action asks y/n first. Items disappear when
-// the worker reports them resolved, not when a replay merely answered.
+// the worker reports them resolved, not when a replay merely answered. Exceptions reported while
+// the stream was down are not sent again, so the list is fetched again after a reconnect.
 import { type ReactNode, useEffect, useRef, useState } from "react";
 import { isEmptyFilter, matchesException, parseFilter } from "../filter";
 import { column, formatAge } from "../format";
@@ -10,7 +11,7 @@ import type { ExceptionItem } from "../protocol";
 import { type Bulk, BulkPanel } from "./bulk-replay";
 import { DetailPanel } from "./exception-detail";
 import { bodyHeight, Frame, hints } from "./frame";
-import { useDebounced, useStream } from "./hooks";
+import { useDebounced, useLiveAgain, useStream } from "./hooks";
 import { Layer, useKeys } from "./keys";
 import { Confirm, Prompt } from "./prompt";
 import { errorText } from "./resource";
@@ -24,9 +25,6 @@ const CHANGES = new Set(["quarantined", "dead-lettered", "unroutable", "failed",
 type Outcome = { ok: boolean; text: string };
 type Modal = { kind: "filter" } | { kind: "confirm"; action: "replay" | "cancel"; item: ExceptionItem } | { kind: "confirm-all"; items: ExceptionItem[] };
 
-const READ_ONLY = "read-only token: cannot replay";
-
-/** Where an exception belongs: its order, else its connection and topic, else its id. */
 /** What people call the thing that failed: the order's name, else its key, else the webhook. */
 export const subjectOf = (item: ExceptionItem) => item.orderName ?? item.orderKey ?? ([item.connection, item.topic].filter(Boolean).join(" ") || item.id);
 
@@ -106,6 +104,7 @@ export function ExceptionsView({ ops, stream, role, active, width, height, onOpe
 			if (events.some((e) => CHANGES.has(e.type))) refresh();
 		},
 	});
+	useLiveAgain(stream, refresh);
 
 	const filter = parseFilter(filterText);
 	const shown = isEmptyFilter(filter) ? items : items.filter((item) => matchesException(filter, item));
@@ -157,7 +156,8 @@ export function ExceptionsView({ ops, stream, role, active, width, height, onOpe
 		refresh();
 	};
 	/** The write keys, refused up front with a read-only token (the worker would answer 403). */
-	const ask = (next: Modal) => (role === "read" ? setFlash({ ok: false, text: READ_ONLY }) : setModal(next));
+	const ask = (next: Modal) =>
+		role === "read" ? setFlash({ ok: false, text: `read-only token: cannot ${next.kind === "confirm" ? next.action : "replay"}` }) : setModal(next);
 	const askCancel = (item: ExceptionItem) =>
 		item.kind === "dead-letter" ? ask({ kind: "confirm", action: "cancel", item }) : setFlash({ ok: false, text: `only dead letters can be cancelled; this is a ${item.kind}` });
 

@@ -69,7 +69,7 @@ const LEGEND: Partial<Record<ViewName, string[]>> = {
 	exceptions: [
 		"Replay re-runs a quarantined webhook from its stored body; for a dead",
 		"letter it sends the delivery again. An item leaves the list when the",
-		"worker reports it resolved. A read-only token cannot replay.",
+		"worker reports it resolved. A read-only token can only look.",
 	],
 };
 

@@ -1,5 +1,5 @@
-// Small hooks the views share: a stream subscription that always calls the latest callbacks,
-// and a debounced trigger, so bursts of events cost one refetch.
+// Small hooks the views share: a stream subscription that always calls the latest callbacks, a
+// call on each reconnect, and a debounced trigger, so bursts of events cost one refetch.
 import { useEffect, useRef } from "react";
 import type { Stream, StreamListener } from "../ports";
 
@@ -17,6 +17,21 @@ export function useStream(stream: Stream, listener: StreamListener): void {
 			}),
 		[stream],
 	);
+}
+
+/**
+ * Calls `fn` each time the stream is live again after it was not (a reconnect, or a first connect
+ * that finished after mount): the stream replays missed flow events but not missed exceptions.
+ */
+export function useLiveAgain(stream: Stream, fn: () => void): void {
+	const wasLive = useRef<boolean | null>(null);
+	useStream(stream, {
+		status: (status) => {
+			const live = status.state === "live";
+			if (live && wasLive.current === false) fn();
+			wasLive.current = live;
+		},
+	});
 }
 
 /**

@@ -134,12 +134,13 @@ describe("Exceptions", () => {
 	it("a read-only token gets a refusal instead of a replay", async () => {
 		const { ui } = open({}, new FakeStream({ state: "live", role: "read", cursor: 0 }));
 		await exceptions(ui);
-		for (const key of ["r", "R", "x"]) {
+		// r on the first item, R, then x on the dead letter (the third).
+		for (const [key, refusal] of [["r", "cannot replay"], ["R", "cannot replay"], ["x", "cannot cancel"]] as const) {
 			await ui.press(key);
-			const frame = await ui.waitFor("read-only token: cannot replay");
+			const frame = await ui.waitFor(`read-only token: ${refusal}`);
 			expect(frame).not.toContain("y/n");
 			await ui.press(KEY.down); // any key clears the message
-			await ui.waitFor((f) => !f.includes("read-only token: cannot replay"));
+			await ui.waitFor((f) => !f.includes("read-only token"));
 		}
 		await ui.press("y");
 		expect(ops.calls.filter((c) => c.startsWith("replay") || c.startsWith("cancel"))).toEqual([]);
@@ -166,6 +167,41 @@ describe("Exceptions", () => {
 		stream.events(flow({ type: "dead-lettered", orderKey: "shopify-demo:1003", detail: "boom" }));
 		await sleep(450);
 		expect(ops.count("exceptions open")).toBeGreaterThan(before);
+	});
+
+	it("refetches once the stream is live again: exceptions that changed while it was down show", async () => {
+		let list: ExceptionItem[] = [quarantine, quarantine2, deadLetter];
+		const { ui, stream } = open({ exceptions: () => list });
+		await exceptions(ui);
+		stream.status({ state: "reconnecting", attempt: 1, reason: "the connection closed (1006)", retryInMs: 250 });
+		// Meanwhile the worker resolved one and opened another; the stream could not say so.
+		const fresh = exceptionItem({ id: "unroutable:shopify-demo:1013", kind: "unroutable", reason: "no location for 1013", createdAt: "2026-01-02T10:13:00.000Z", updatedAt: "2026-01-02T10:13:00.000Z" });
+		list = [fresh, quarantine2, deadLetter];
+		stream.status({ state: "connecting", attempt: 2 });
+		await sleep(400);
+		expect(ui.frame()).toContain("Unexpected token");
+		stream.status({ state: "live", role: "operator", cursor: 0 });
+		const frame = await ui.waitFor("no location for 1013");
+		expect(frame).toContain("3 open");
+		expect(frame).not.toContain("Unexpected token");
+		// Live staying live is no reason to ask again.
+		const asked = ops.count("exceptions open");
+		stream.status({ state: "live", role: "operator", cursor: 0 });
+		await sleep(400);
+		expect(ops.count("exceptions open")).toBe(asked);
+	});
+
+	it("the details refetch once the stream is live again", async () => {
+		let current: ExceptionDetail = { ...deadLetter, attempts: 5 };
+		const { ui, stream } = open({ details: { [deadLetter.id]: () => current } });
+		await exceptions(ui);
+		await ui.press(KEY.down, KEY.down, KEY.enter);
+		await ui.waitFor("dead-letter · open · 5 attempts");
+		stream.status({ state: "reconnecting", attempt: 1, reason: "the connection closed (1006)", retryInMs: 250 });
+		current = { ...current, attempts: 6 };
+		stream.status({ state: "live", role: "operator", cursor: 0 });
+		await ui.waitFor("dead-letter · open · 6 attempts");
+		expect(ops.count(`exception ${deadLetter.id}`)).toBe(2);
 	});
 
 	it("the selection stays on its item when others arrive above it or resolve, and moves to the neighbour when it goes", async () => {

@@ -26,9 +26,8 @@ describe("describeFlow", () => {
 		expect(describeFlow(ev("shipment.shipped", { detail: "S1: 1 unit via USPS 9400" })).text).toBe("1 unit via USPS 9400 · parcel S1");
 		expect(describeFlow(ev("tracking.out_for_delivery"))).toMatchObject({ label: "out for delivery", tone: "moving" });
 		expect(describeFlow(ev("tracking.failure"))).toMatchObject({ label: "parcel lost", tone: "operator" });
-		expect(describeFlow(ev("reserved", { detail: "1 lines" })).text).toBe("1 line");
-		expect(describeFlow(ev("backordered", { detail: "1 of 3 lines short" })).text).toBe("1 of 3 lines short");
-		expect(describeFlow(ev("backordered", { detail: "1 of 1 lines short" })).text).toBe("1 of 1 line short");
+		// A status change shows the worker's own words.
+		expect(describeFlow(ev("backordered", { status: "backordered", detail: "1 of 3 lines short" }))).toMatchObject({ tone: "waiting", text: "1 of 3 lines short" });
 	});
 });
 

@@ -214,9 +214,10 @@ describe("Live", () => {
 		check(await ui.waitFor("filter:"));
 		await ui.press(KEY.esc, "o", "shopify-demo:1000", KEY.enter);
 		check(await ui.waitFor("Timeline"));
-		for (const section of ["2", "3", "4", "5"]) {
+		// Each section, once it shows (Lines, Deliveries, Payload, Order).
+		for (const [section, shows] of [["2", "ordered reserved"], ["3", "pending  1 attempt"], ["4", "inbound orders/create"], ["5", "total $123.45"]] as const) {
 			await ui.press(section);
-			check(ui.frame());
+			check(await ui.waitFor(shows));
 		}
 		await ui.press(KEY.esc, "2");
 		check(await ui.waitFor("40 open"));

@@ -29,8 +29,9 @@ class FakeSocket implements SocketLike {
 	message(body: unknown) {
 		this.onmessage?.({ data: typeof body === "string" ? body : JSON.stringify(body) });
 	}
-	hello(cursor: number, role: "read" | "operator" = "operator") {
-		this.message({ type: "hello", role, cursor, oldest: 1 });
+	/** `from`: where this connection's catch-up starts (absent: an older worker that does not say). */
+	hello(cursor: number, { from, role = "operator" }: { from?: number; role?: "read" | "operator" } = {}) {
+		this.message({ type: "hello", role, cursor, oldest: 1, ...(from === undefined ? {} : { from }) });
 	}
 	events(...cursors: number[]) {
 		this.message({ type: "events", events: cursors.map(event) });
@@ -79,7 +80,7 @@ function manualClock() {
 
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
-function setup({ whoami = 200, random = () => 1 }: { whoami?: number | "down"; random?: () => number } = {}) {
+function setup({ whoami = 200, random = () => 1, listen = true }: { whoami?: number | "down"; random?: () => number; listen?: boolean } = {}) {
 	const sockets: FakeSocket[] = [];
 	const clock = manualClock();
 	const probes: Array<{ url: string; auth: string | null }> = [];
@@ -102,13 +103,15 @@ function setup({ whoami = 200, random = () => 1 }: { whoami?: number | "down"; r
 	const statuses: StreamStatus[] = [];
 	const received: number[] = [];
 	const gaps: Array<[number, number]> = [];
-	stream.subscribe({
-		status: (s) => statuses.push(s),
-		events: (events) => received.push(...events.map((e) => e.cursor)),
-		gap: (after, until) => gaps.push([after, until]),
-	});
+	const subscribe = () =>
+		stream.subscribe({
+			status: (s) => statuses.push(s),
+			events: (events) => received.push(...events.map((e) => e.cursor)),
+			gap: (after, until) => gaps.push([after, until]),
+		});
+	if (listen) subscribe();
 	const last = () => sockets.at(-1)!;
-	return { stream, sockets, last, clock, statuses, received, gaps, probes };
+	return { stream, sockets, last, clock, statuses, received, gaps, probes, subscribe };
 }
 
 describe("FlowStream", () => {
@@ -117,7 +120,7 @@ describe("FlowStream", () => {
 		expect(last().url).toBe("wss://ordersync.example/ops/stream");
 		expect(last().init.headers.Authorization).toBe("Bearer tok-123");
 		last().open();
-		last().hello(42, "read");
+		last().hello(42, { from: 0, role: "read" });
 		expect(statuses).toEqual([
 			{ state: "connecting", attempt: 1 },
 			{ state: "live", role: "read", cursor: 42 },
@@ -127,14 +130,14 @@ describe("FlowStream", () => {
 	it("resumes after the last cursor seen and never hands an event over twice", () => {
 		const { sockets, last, clock, received } = setup();
 		last().open();
-		last().hello(3);
+		last().hello(3, { from: 0 });
 		last().events(1, 2, 3);
 		last().drop();
 		clock.advance(250);
 		expect(sockets).toHaveLength(2);
 		expect(new URL(last().url).searchParams.get("after")).toBe("3");
 		last().open();
-		last().hello(6);
+		last().hello(6, { from: 3 });
 		// The worker may send again what the console already has, or repeat itself within a batch.
 		last().events(2, 3, 4, 5);
 		last().events(5, 6, 6);
@@ -155,7 +158,7 @@ describe("FlowStream", () => {
 		expect(waits).toEqual([250, 500, 1_000, 2_000, 4_000, 5_000, 5_000]);
 		expect(statuses.at(-1)).toEqual({ state: "connecting", attempt: 8 });
 		last().open();
-		last().hello(0);
+		last().hello(0, { from: 0 });
 		last().drop();
 		expect(statuses.at(-1)).toMatchObject({ state: "reconnecting", attempt: 1, retryInMs: 250, reason: "the connection closed (1006)" });
 	});
@@ -163,11 +166,11 @@ describe("FlowStream", () => {
 	it("reports the whole status sequence across a drop", () => {
 		const { last, clock, statuses } = setup({ random: () => 0.5 });
 		last().open();
-		last().hello(10);
+		last().hello(10, { from: 0 });
 		last().drop(1011);
 		clock.advance(125);
 		last().open();
-		last().hello(12);
+		last().hello(12, { from: 0 });
 		expect(statuses).toEqual([
 			{ state: "connecting", attempt: 1 },
 			{ state: "live", role: "operator", cursor: 10 },
@@ -202,7 +205,7 @@ describe("FlowStream", () => {
 		const { sockets, last, clock, statuses } = setup();
 		const first = last();
 		first.open();
-		first.hello(0);
+		first.hello(0, { from: 0 });
 		clock.advance(20_000);
 		expect(first.sent).toEqual(["ping"]);
 		first.message("pong"); // any message keeps it alive
@@ -234,33 +237,94 @@ describe("FlowStream", () => {
 	it("passes gaps on and resumes after them", () => {
 		const { sockets, last, clock, received, gaps } = setup();
 		last().open();
-		last().hello(500);
-		last().message({ type: "gap", after: 0, until: 300 });
-		last().events(301, 302);
-		expect(gaps).toEqual([[0, 300]]);
+		last().hello(2, { from: 0 });
+		last().events(1, 2);
 		last().drop();
 		clock.advance(250);
-		expect(new URL(sockets[1]!.url).searchParams.get("after")).toBe("302");
-		expect(received).toEqual([301, 302]);
+		// Away long enough for the worker to prune 3–300: its catch-up starts after the oldest it kept.
+		expect(new URL(last().url).searchParams.get("after")).toBe("2");
+		last().open();
+		last().hello(302, { from: 300 });
+		last().message({ type: "gap", after: 2, until: 300 });
+		last().events(301, 302);
+		expect(gaps).toEqual([[2, 300]]);
+		last().drop();
+		clock.advance(250);
+		expect(new URL(sockets[2]!.url).searchParams.get("after")).toBe("302");
+		expect(received).toEqual([1, 2, 301, 302]);
+	});
+
+	it("resumes after the cursor the worker started from, even when it sent no event", () => {
+		const { last, clock, received } = setup();
+		last().open();
+		last().hello(0, { from: 0 }); // an empty log
+		last().drop();
+		clock.advance(250);
+		// Not the latest 200: every event since this console connected.
+		expect(new URL(last().url).searchParams.get("after")).toBe("0");
+		last().open();
+		last().hello(250, { from: 0 });
+		last().events(...Array.from({ length: 250 }, (_, i) => i + 1));
+		expect(received).toHaveLength(250);
 	});
 
 	it("follows a worker whose log started over", () => {
 		const { last, clock, received } = setup();
 		last().open();
-		last().hello(90);
+		last().hello(90, { from: 0 });
 		last().events(89, 90);
 		last().drop();
 		clock.advance(250);
+		expect(new URL(last().url).searchParams.get("after")).toBe("90");
+		// Fresh state: asked for after 90, the worker has only 1–4 and sends its latest from the start.
 		last().open();
-		last().hello(2); // fresh state: its cursors count from 1 again
-		last().events(3, 4);
-		expect(received).toEqual([89, 90, 3, 4]);
+		last().hello(4, { from: 0 });
+		last().events(1, 2, 3, 4);
+		expect(received).toEqual([89, 90, 1, 2, 3, 4]);
+		last().drop();
+		clock.advance(250);
+		expect(new URL(last().url).searchParams.get("after")).toBe("4");
+	});
+
+	it("keeps its own cursor when an older worker's hello does not say where it starts", () => {
+		const { last, clock, received } = setup();
+		last().open();
+		last().hello(5);
+		last().events(4, 5);
+		last().drop();
+		clock.advance(250);
+		expect(new URL(last().url).searchParams.get("after")).toBe("5");
+		last().open();
+		last().hello(6);
+		last().events(5, 6);
+		expect(received).toEqual([4, 5, 6]);
+	});
+
+	it("connects only once something listens, so no event is handed to nobody", () => {
+		const { stream, sockets, last, clock, received, statuses, subscribe } = setup({ listen: false });
+		clock.advance(60_000);
+		expect(sockets).toHaveLength(0);
+		subscribe();
+		expect(sockets).toHaveLength(1);
+		last().open();
+		last().hello(2, { from: 0 });
+		last().events(1, 2);
+		expect(received).toEqual([1, 2]);
+		expect(statuses).toEqual([
+			{ state: "connecting", attempt: 1 },
+			{ state: "live", role: "operator", cursor: 2 },
+		]);
+		// A second listener gets the status at once and does not open a second socket.
+		const later: StreamStatus[] = [];
+		stream.subscribe({ status: (s) => later.push(s) });
+		expect(later).toEqual([{ state: "live", role: "operator", cursor: 2 }]);
+		expect(sockets).toHaveLength(1);
 	});
 
 	it("closes its socket and never reconnects once closed", () => {
 		const { stream, sockets, last, clock } = setup();
 		last().open();
-		last().hello(1);
+		last().hello(1, { from: 0 });
 		stream.close();
 		expect(sockets[0]!.closed).toEqual({ code: 1000, reason: "console closed" });
 		clock.advance(60_000);
