@@ -10,6 +10,18 @@ interface SandboxEnv {
 	SANDBOX_SHIPBOB_WEBHOOK_SECRET: string;
 	SANDBOX_EASYPOST_API_KEY: string;
 	SANDBOX_EASYPOST_WEBHOOK_SECRET: string;
+	/** The channels of issue 6: each peer checks the credentials ordersync was given. */
+	SANDBOX_TIKTOK_APP_KEY: string;
+	SANDBOX_TIKTOK_APP_SECRET: string;
+	SANDBOX_TIKTOK_ACCESS_TOKEN: string;
+	SANDBOX_AMAZON_CLIENT_ID: string;
+	SANDBOX_AMAZON_CLIENT_SECRET: string;
+	SANDBOX_AMAZON_REFRESH_TOKEN: string;
+	SANDBOX_AMAZON_NOTIFICATION_KEY: string;
+	SANDBOX_WOO_CONSUMER_KEY: string;
+	SANDBOX_WOO_CONSUMER_SECRET: string;
+	SANDBOX_WOO_WEBHOOK_SECRET: string;
+	SANDBOX_EDI_TOKEN: string;
 	/** Demo only: where callbacks (ship notices, tracking events) are posted. Tests drain them instead. */
 	SANDBOX_CALLBACK_URL?: string;
 }
