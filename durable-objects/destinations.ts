@@ -2,7 +2,8 @@ import { z } from "zod";
 import type { CallResult } from "../worker/connectors/call";
 import { createTracker } from "../worker/connectors/easypost/client";
 import { cancelShipBobOrder, createShipBobOrder } from "../worker/connectors/shipbob/client";
-import { createFulfillment, recordTrackingEvent } from "../worker/connectors/shopify/fulfillment";
+import { connectorFor } from "../worker/connectors/channels";
+import { recordTrackingEvent } from "../worker/connectors/shopify/fulfillment";
 import { loadConfig } from "../worker/config";
 import type { Env } from "../worker/env";
 import { ChannelFulfillment, ThreePlOrder, TrackingStatus } from "../worker/model/fulfillment";
@@ -19,6 +20,8 @@ export const DeliveryPayloads = {
 	"channel.tracking": z.object({ channelOrderId: z.string(), trackingNumber: z.string(), status: TrackingStatus, happenedAt: z.string(), message: z.string().optional() }),
 	/** Register the tracking number with the carrier-tracking service (EasyPost POST /trackers). */
 	"tracking.register": z.object({ trackingCode: z.string().min(1), carrier: z.string() }),
+	/** Fetch the whole order from a channel whose notification only named it (TikTok Shop, Amazon). */
+	"channel.fetch": z.object({ channelOrderId: z.string().min(1), channel: z.string() }),
 	/** Tell the parcel's object which order it belongs to, so carrier events find the order. */
 	"parcel.link": z.object({ trackingCode: z.string().min(1), carrier: z.string(), orderKey: z.string(), shipmentId: z.string() }),
 } as const;
@@ -54,12 +57,20 @@ export async function send(env: Env, kind: string, target: string, payload: unkn
 				: cancelShipBobOrder(account, DeliveryPayloads["3pl.cancel"].parse(payload).referenceId, options);
 		}
 		case "channel.fulfillment":
+		case "channel.fetch": {
+			const connection = config.connections.get(id);
+			if (!connection) return { ok: false, retryable: false, error: `no connection ${id} in CONNECTIONS` };
+			const connector = connectorFor(connection.channel);
+			if (kind === "channel.fulfillment") {
+				return connector.relayFulfillment?.(connection, ChannelFulfillment.parse(payload), options) ?? { ok: false, retryable: false, error: `${connection.channel} connector cannot relay shipments` };
+			}
+			const { channelOrderId } = DeliveryPayloads["channel.fetch"].parse(payload);
+			return connector.fetchOrder?.(connection, channelOrderId, options) ?? { ok: false, retryable: false, error: `${connection.channel} connector cannot fetch orders` };
+		}
 		case "channel.tracking": {
 			const connection = config.connections.get(id);
 			if (!connection?.admin || !connection.adminToken) return { ok: false, retryable: false, error: `connection ${id} has no Admin API access` };
-			return kind === "channel.fulfillment"
-				? createFulfillment(connection.admin, connection.adminToken, ChannelFulfillment.parse(payload), options)
-				: recordTrackingEvent(connection.admin, connection.adminToken, DeliveryPayloads["channel.tracking"].parse(payload), options);
+			return recordTrackingEvent(connection.admin, connection.adminToken, DeliveryPayloads["channel.tracking"].parse(payload), options);
 		}
 		case "tracking.register": {
 			const account = config.tracking.get(id);

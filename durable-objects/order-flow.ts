@@ -1,9 +1,10 @@
 import { DurableObject } from "cloudflare:workers";
 import { loadConfig } from "../worker/config";
+import { relaysFulfillment } from "../worker/connectors/channels";
 import type { Env } from "../worker/env";
-import type { InboundEvent } from "../worker/model/events";
+import type { InboundEvent, Notification } from "../worker/model/events";
 import type { ShipmentNotice, TrackingUpdate } from "../worker/model/fulfillment";
-import type { CanonicalOrder, Refund } from "../worker/model/order";
+import { CanonicalOrder, type Refund } from "../worker/model/order";
 import { DeliveryPayloads, IDENTITY_FIELDS, type DeliveryKind, destination, send } from "./destinations";
 import { type FlowEventInput, flowMonitor, noteFlows } from "./flow-monitor";
 import { type Delivery, OUTBOX_MIGRATION, Outbox } from "./outbox";
@@ -193,8 +194,9 @@ export class OrderFlow extends DurableObject<Env> {
 			if (this.#get<string>("key") === null) {
 				const channelOrderId = change.kind === "order" ? change.order.channelOrderId : change.channelOrderId;
 				this.#put("key", `${event.connection}:${channelOrderId}`);
-				this.#put("status", "received");
 			}
+			// A notification may have named the order (and its key) before its contents arrived.
+			if (this.#get<OrderStatus>("status") === null) this.#put("status", "received");
 			if (change.kind === "order") this.#put("order", change.order);
 			else this.#addRefund(change.refund);
 			this.#planLines();
@@ -206,6 +208,34 @@ export class OrderFlow extends DurableObject<Env> {
 		if (status === "applied") this.#afterChange(flowEvent);
 		else this.#emit([flowEvent]);
 		return { status, orderStatus: this.#get<OrderStatus>("status") };
+	}
+
+	/**
+	 * A channel notification that names the order but leaves out its contents (TikTok Shop, Amazon):
+	 * stored before the webhook is acknowledged, with a fetch of the order queued in the same
+	 * transaction. The fetched order is then applied like any other version of it.
+	 */
+	notify(event: Notification): { status: "stored" | "duplicate" } {
+		const status = this.ctx.storage.transactionSync(() => {
+			if (this.#sql.exec("SELECT 1 FROM events WHERE event_id = ?", event.eventId).toArray().length > 0) return "duplicate" as const;
+			this.#sql.exec(
+				"INSERT INTO events (event_id, source, type, at, triggered_at, body, outcome) VALUES (?, 'inbound', ?, ?, ?, ?, 'fetching')",
+				event.eventId, event.topic, new Date().toISOString(), event.triggeredAt, event.rawBody,
+			);
+			if (this.#get<string>("key") === null) this.#put("key", `${event.connection}:${event.channelOrderId}`);
+			this.#outbox.enqueue({
+				id: `channel.fetch:${event.eventId}`,
+				kind: "channel.fetch",
+				destination: destination.channel(event.connection),
+				payload: { channelOrderId: event.channelOrderId, channel: event.channel },
+			});
+			return "stored" as const;
+		});
+		if (status === "stored") {
+			this.#emit([{ type: "notified", topic: event.topic, eventId: event.eventId, detail: "fetching the order" }]);
+			void this.#runOutbox();
+		}
+		return { status };
 	}
 
 	/**
@@ -770,7 +800,7 @@ export class OrderFlow extends DurableObject<Env> {
 		const connection = config.connections.get(order.connection);
 		const channelLines = channelQuantities(carried, config.inventory.bundles, order);
 		const after = this.#outbox.get(`3pl.order:${route?.location ?? location}`) ? `3pl.order:${route?.location ?? location}` : undefined;
-		if (connection?.admin && channelLines.length > 0) {
+		if (connection && relaysFulfillment(connection) && channelLines.length > 0) {
 			this.#outbox.enqueue({
 				id: `channel.fulfillment:${notice.shipmentId}`,
 				kind: "channel.fulfillment",
@@ -842,6 +872,21 @@ export class OrderFlow extends DurableObject<Env> {
 				return [{ type: "fulfilled.on-channel", detail: `fulfilment ${(value as { fulfillmentId?: string } | null)?.fulfillmentId ?? "?"}` }];
 			case "channel.tracking":
 				return [{ type: "tracking.on-channel", detail: (delivery.payload as { status?: string }).status }];
+			case "channel.fetch": {
+				// The order as the channel has it now; its own update time decides whether it is news.
+				const order = CanonicalOrder.parse(value);
+				this.ingest({
+					eventId: `fetched:${delivery.id.slice("channel.fetch:".length)}`,
+					connection: order.connection,
+					channel: order.channel,
+					topic: "order.fetched",
+					triggeredAt: order.sourceUpdatedAt,
+					receivedAt: new Date().toISOString(),
+					rawBody: JSON.stringify(value),
+					change: { kind: "order", order },
+				});
+				return [];
+			}
 			default:
 				return [];
 		}

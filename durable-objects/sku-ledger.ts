@@ -1,7 +1,9 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../worker/env";
 import type { Availability, DeltaOutcome, SnapshotOutcome } from "../worker/model/inventory";
-import { loadConfig } from "../worker/config";
+import { loadConfig, type ShopifyAdmin } from "../worker/config";
+import type { CallResult } from "../worker/connectors/call";
+import { connectorFor, pushesAvailability } from "../worker/connectors/channels";
 import { inventoryItemForSku, setAvailable } from "../worker/connectors/shopify/admin";
 import { flowMonitor, noteFlows } from "./flow-monitor";
 import { channelAvailable } from "./allocation";
@@ -100,6 +102,8 @@ const MIGRATIONS = [
 
 /** Bursts of changes reach a channel at most this often per SKU; an isolated change goes at once. */
 const PUSH_COALESCE_MS = 250;
+/** How long one push to a channel may take before it counts as failed (and is retried). */
+const PUSH_TIMEOUT_MS = 10_000;
 /** After this many failed attempts a push is raised as an exception (and still retried). */
 const PUSH_RAISE_AFTER = 6;
 const PUSH_MAX_BACKOFF_MS = 5 * 60_000;
@@ -620,7 +624,7 @@ export class SkuLedger extends DurableObject<Env> {
 	 * never be sent after a newer one.
 	 */
 	#queuePushes(sku: string, reserved: number, stock: ReadonlyMap<string, number>, nowMs: number): boolean {
-		const targets = [...loadConfig(this.env).connections.values()].filter((connection) => connection.admin);
+		const targets = [...loadConfig(this.env).connections.values()].filter(pushesAvailability);
 		if (targets.length === 0) return false;
 		const shown = this.#channels(sku, reserved, stock);
 		let queued = false;
@@ -667,15 +671,22 @@ export class SkuLedger extends DurableObject<Env> {
 
 	async #push(sku: string, row: { connection: string; value: number; version: number; changed_at_ms: number | null; attempts: number }): Promise<void> {
 		const connection = loadConfig(this.env).connections.get(row.connection);
-		if (!connection?.admin || !connection.adminToken) {
+		if (!connection || !pushesAvailability(connection)) {
 			this.#sql.exec("DELETE FROM pushes WHERE connection = ?", row.connection); // the channel no longer takes pushes
 			return;
 		}
-		const { admin, adminToken } = connection;
+		const leftAt = Date.now();
+		const result = connection.admin && connection.adminToken
+			? await this.#pushToShopify(sku, connection.admin, connection.adminToken, row)
+			: await connectorFor(connection.channel).pushAvailability!(connection, { sku, quantity: row.value }, { timeoutMs: PUSH_TIMEOUT_MS });
+		await this.#settlePush(sku, row, result, leftAt);
+	}
+
+	/** Shopify sets `available` on the inventory item of the SKU's variant, found once and remembered. */
+	async #pushToShopify(sku: string, admin: ShopifyAdmin, adminToken: string, row: { connection: string; value: number; version: number }): Promise<CallResult<unknown>> {
 		const cacheKey = `inventory_item:${row.connection}`;
 		let itemId = this.#meta(cacheKey);
-		const leftAt = Date.now();
-		let result;
+		let result: CallResult<unknown> | undefined;
 		if (!itemId) {
 			const lookup = await inventoryItemForSku(admin, adminToken, sku);
 			if (lookup.ok && lookup.value === null) result = { ok: false as const, retryable: false, error: `the shop has no variant with SKU ${sku}` };
@@ -693,9 +704,19 @@ export class SkuLedger extends DurableObject<Env> {
 				reference: `ordersync://skus/${encodeURIComponent(sku)}/availability/${row.version}`,
 			});
 		}
+		return result!;
+	}
+
+	/** Records what a push came to: the value the channel now shows, or when to try again. */
+	async #settlePush(
+		sku: string,
+		row: { connection: string; value: number; version: number; changed_at_ms: number | null; attempts: number },
+		result: CallResult<unknown>,
+		leftAt: number,
+	): Promise<void> {
 		const now = Date.now();
 		const id = `push:${sku}:${row.connection}`;
-		if (result?.ok) {
+		if (result.ok) {
 			// Settle only the version sent; a newer value waits out the coalescing window.
 			this.#sql.exec(
 				`UPDATE pushes SET sent_value = ?, sent_at_ms = ?, latency_ms = ?, attempts = 0, last_error = NULL,
@@ -708,7 +729,7 @@ export class SkuLedger extends DurableObject<Env> {
 			if (row.attempts >= PUSH_RAISE_AFTER) await flowMonitor(this.env).resolve(id, "the channel accepted the push").catch(() => {});
 			return;
 		}
-		const failure = result!;
+		const failure = result;
 		const attempts = row.attempts + 1;
 		const backoff = Math.random() * Math.min(PUSH_MAX_BACKOFF_MS, 1_000 * 2 ** Math.min(attempts, 20));
 		const due = failure.retryable ? now + Math.max(failure.retryAfterMs ?? 0, backoff) : null;

@@ -23,3 +23,10 @@ export const InboundEvent = z.object({
 	change: OrderChange,
 });
 export type InboundEvent = z.infer<typeof InboundEvent>;
+
+/**
+ * A channel notification that names an order without its contents (TikTok Shop, Amazon): stored as
+ * received, and the order is fetched from the channel's API after the webhook is acknowledged.
+ */
+export const Notification = InboundEvent.omit({ change: true }).extend({ channelOrderId: z.string().min(1) });
+export type Notification = z.infer<typeof Notification>;
