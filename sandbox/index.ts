@@ -1,8 +1,12 @@
+import { AmazonSandbox } from "./amazon";
 import { Callbacks } from "./callbacks";
 import { EasyPostSandbox } from "./easypost";
+import { EdiSandbox } from "./edi";
 import { type Fault, Faults } from "./faults";
 import { ShipBobSandbox } from "./shipbob";
 import { ShopifyAdminSandbox } from "./shopify-admin";
+import { TikTokSandbox } from "./tiktok";
+import { WooCommerceSandbox } from "./woocommerce";
 
 interface SandboxEnv {
 	SANDBOX_SHOPIFY_TOKEN: string;
@@ -27,7 +31,7 @@ interface SandboxEnv {
 }
 
 /** One set of peers per sandbox process: state lives as long as the process, like a test account. */
-type Peers = { faults: Faults; callbacks: Callbacks; shop: ShopifyAdminSandbox; shipbob: ShipBobSandbox; easypost: EasyPostSandbox };
+type Peers = { faults: Faults; callbacks: Callbacks; shop: ShopifyAdminSandbox; shipbob: ShipBobSandbox; easypost: EasyPostSandbox; tiktok: TikTokSandbox; woocommerce: WooCommerceSandbox; amazon: AmazonSandbox; edi: EdiSandbox };
 let peers: Peers | null = null;
 
 function start(env: SandboxEnv): Peers {
@@ -41,6 +45,10 @@ function start(env: SandboxEnv): Peers {
 		easypost,
 		shop: new ShopifyAdminSandbox(env.SANDBOX_SHOPIFY_TOKEN, faults),
 		shipbob: new ShipBobSandbox({ token: env.SANDBOX_SHIPBOB_TOKEN, webhookSecret: env.SANDBOX_SHIPBOB_WEBHOOK_SECRET, faults, callbacks }),
+		tiktok: new TikTokSandbox({ appKey: env.SANDBOX_TIKTOK_APP_KEY, appSecret: env.SANDBOX_TIKTOK_APP_SECRET, accessToken: env.SANDBOX_TIKTOK_ACCESS_TOKEN, faults, callbacks }),
+		amazon: new AmazonSandbox({ clientId: env.SANDBOX_AMAZON_CLIENT_ID, clientSecret: env.SANDBOX_AMAZON_CLIENT_SECRET, refreshToken: env.SANDBOX_AMAZON_REFRESH_TOKEN, notificationKey: env.SANDBOX_AMAZON_NOTIFICATION_KEY, faults, callbacks }),
+		edi: new EdiSandbox({ token: env.SANDBOX_EDI_TOKEN, faults, callbacks }),
+		woocommerce: new WooCommerceSandbox({ consumerKey: env.SANDBOX_WOO_CONSUMER_KEY, consumerSecret: env.SANDBOX_WOO_CONSUMER_SECRET, webhookSecret: env.SANDBOX_WOO_WEBHOOK_SECRET, faults, callbacks }),
 	};
 }
 
@@ -51,6 +59,10 @@ export default {
 		const path = url.pathname;
 		if (path.startsWith("/shipbob/") || path.startsWith("/sandbox/shipbob/")) return peers.shipbob.fetch(request, url);
 		if (path.startsWith("/easypost/") || path.startsWith("/sandbox/easypost/")) return peers.easypost.fetch(request, url);
+		if (path.startsWith("/edi/") || path.startsWith("/sandbox/edi/")) return peers.edi.fetch(request, url);
+		if (path.startsWith("/tiktok/") || path.startsWith("/sandbox/tiktok/")) return peers.tiktok.fetch(request, url);
+		if (path.startsWith("/woocommerce/") || path.startsWith("/sandbox/woocommerce/")) return peers.woocommerce.fetch(request, url);
+		if (path.startsWith("/amazon/") || path.startsWith("/sandbox/amazon/")) return peers.amazon.fetch(request, url);
 		switch (`${request.method} ${path}`) {
 			case "GET /sandbox/faults":
 				return Response.json({ faults: peers.faults.list(), fired: peers.faults.fired });

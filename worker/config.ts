@@ -1,4 +1,7 @@
 import { z } from "zod";
+import { AmazonAccount } from "./connectors/amazon/account";
+import { TikTokAccount } from "./connectors/tiktok/account";
+import { WooCommerceAccount } from "./connectors/woocommerce/account";
 import { Channel } from "./model/order";
 import type { Env } from "./env";
 
@@ -30,6 +33,9 @@ const ShopifyAdmin = z.object({
 });
 export type ShopifyAdmin = z.infer<typeof ShopifyAdmin>;
 
+/** The per-channel API blocks a connection may carry. */
+const API_BLOCKS = ["tiktok", "amazon", "woocommerce"] as const;
+
 const ConnectionConfig = z.object({
 	/** Also the prefix of every order key, so no ":" (see orderKey). */
 	id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "lowercase letters, digits and dashes"),
@@ -41,7 +47,17 @@ const ConnectionConfig = z.object({
 	rules: ChannelRules.prefault({}),
 	/** Push availability to the channel when it changes; no pushes when absent. */
 	admin: ShopifyAdmin.optional(),
-});
+	/** The channel's own API, for the channels beyond Shopify: one block, named after the channel. */
+	tiktok: TikTokAccount.optional(),
+	amazon: AmazonAccount.optional(),
+	woocommerce: WooCommerceAccount.optional(),
+})
+	.refine((c) => API_BLOCKS.every((block) => c[block] === undefined || c.channel === block), {
+		message: "a connection's API block must be named after its channel (tiktok = { … } for channel tiktok)",
+	})
+	.refine((c) => c.channel !== "tiktok" || c.tiktok !== undefined, { message: "a TikTok Shop connection needs its tiktok = { appKey, … } block", path: ["tiktok"] })
+	.refine((c) => c.channel !== "amazon" || c.amazon !== undefined, { message: "an Amazon connection needs its amazon = { sellerId, … } block", path: ["amazon"] });
+
 
 /** A 3PL account (ShipBob's Orders API). Its fulfilment centres are the routing locations. */
 const ThreePlConfig = z.object({
@@ -144,7 +160,12 @@ const ConfigSchema = z.object({
 	DELIVERY: DeliveryConfig.prefault({}),
 }).refine((c) => c.OPS_READ_TOKEN !== c.OPS_TOKEN, { message: "OPS_READ_TOKEN must differ from OPS_TOKEN", path: ["OPS_READ_TOKEN"] });
 
-export type Connection = z.infer<typeof ConnectionConfig> & { signingKey: string; adminToken?: string };
+export type Connection = z.infer<typeof ConnectionConfig> & {
+	signingKey: string;
+	adminToken?: string;
+	/** The secrets its API block names (each `<name>Secret` field), by `<name>`: e.g. appSecret, accessToken. */
+	credentials: Record<string, string>;
+};
 
 export type ThreePl = ThreePlConfig & { token: string; signingSecret: string };
 export type Tracking = TrackingConfig & { apiKey: string; signingSecret: string };
@@ -192,7 +213,17 @@ export function loadConfig(env: Env): Config {
 			}
 			adminToken = token;
 		}
-		connections.set(connection.id, { ...connection, signingKey, adminToken });
+		const credentials: Record<string, string> = {};
+		const block = API_BLOCKS.map((name) => [name, connection[name]] as const).find(([, value]) => value !== undefined);
+		for (const [field, name] of Object.entries(block?.[1] ?? {})) {
+			if (!field.endsWith("Secret") || typeof name !== "string") continue;
+			const value = env[name];
+			if (typeof value !== "string" || value.length === 0) {
+				throw new ConfigError(`invalid configuration: CONNECTIONS[${index}].${block![0]}.${field}: secret ${name} is not set (put it in .dev.vars locally, or run \`wrangler secret put ${name}\`)`);
+			}
+			credentials[field.slice(0, -"Secret".length)] = value;
+		}
+		connections.set(connection.id, { ...connection, signingKey, adminToken, credentials });
 	}
 	const secret = (field: string, name: string): string => {
 		const value = env[name];

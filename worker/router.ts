@@ -4,6 +4,7 @@ import { ConfigError, loadConfig } from "./config";
 import type { Env } from "./env";
 import { failure, hasBearer } from "./http";
 import { getAvailability, postAdjustment, postDeltas, postReturns, postSnapshot } from "./routes/inventory";
+import { receiveAmazonWebhook, receiveTikTokWebhook, receiveWooCommerceWebhook } from "./routes/channel-webhooks";
 import { receiveEasyPostWebhook, receiveShipBobWebhook } from "./routes/fulfillment-webhooks";
 import { cancelException, findOrders, getException, getOrder, getSku, listDestinations, listExceptions, listFlows, openStream, replayException, replayMany } from "./routes/ops";
 import { receiveShopifyWebhook } from "./routes/webhooks";
@@ -70,6 +71,9 @@ router
 	.post("/webhooks/shopify/:connection", receiveShopifyWebhook)
 	.post("/webhooks/shipbob/:threePl", receiveShipBobWebhook)
 	.post("/webhooks/easypost/:account", receiveEasyPostWebhook)
+	.post("/webhooks/tiktok/:connection", receiveTikTokWebhook)
+	.post("/webhooks/amazon/:connection", receiveAmazonWebhook)
+	.post("/webhooks/woocommerce/:connection", receiveWooCommerceWebhook)
 	.post("/v1/inventory/snapshots", requireOps, postSnapshot)
 	.post("/v1/inventory/deltas", requireOps, postDeltas)
 	.post("/v1/inventory/returns", requireOps, postReturns)

@@ -5,7 +5,10 @@ import type { Connection } from "../config";
 import type { ChannelFulfillment } from "../model/fulfillment";
 import type { CanonicalOrder, Channel } from "../model/order";
 import type { CallResult } from "./call";
+import { type AmazonAccount, type AmazonCredentials, fetchAmazonOrder, pushAmazonAvailability, relayAmazonFulfillment } from "./amazon";
 import { createFulfillment } from "./shopify/fulfillment";
+import { fetchTikTokOrder, pushTikTokAvailability, relayTikTokFulfillment, type TikTokAccount, type TikTokCredentials } from "./tiktok";
+import { fetchWooCommerceOrder, pushWooCommerceAvailability, relayWooCommerceFulfillment, type WooCommerceAccount, type WooCommerceCredentials } from "./woocommerce";
 
 type Options = { timeoutMs: number };
 
@@ -20,6 +23,9 @@ export interface ChannelConnector {
 
 const refused = (error: string) => ({ ok: false as const, retryable: false, error });
 
+/** A connection's API block and the secrets it names; the config has checked the block is there. */
+const api = <Block, Credentials>(connection: Connection, block: Block | undefined) => [block!, connection.credentials as Credentials] as const;
+
 const CONNECTORS: Partial<Record<Channel, ChannelConnector>> = {
 	shopify: {
 		relayFulfillment: (connection, payload, options) =>
@@ -27,7 +33,29 @@ const CONNECTORS: Partial<Record<Channel, ChannelConnector>> = {
 				? createFulfillment(connection.admin, connection.adminToken, payload, options)
 				: Promise.resolve(refused(`connection ${connection.id} has no Admin API access`)),
 	},
+	tiktok: {
+		fetchOrder: (connection, id, options) => fetchTikTokOrder(...api<TikTokAccount, TikTokCredentials>(connection, connection.tiktok), connection.id, id, options),
+		relayFulfillment: (connection, payload, options) => relayTikTokFulfillment(...api<TikTokAccount, TikTokCredentials>(connection, connection.tiktok), payload, options),
+		pushAvailability: (connection, update, options) => pushTikTokAvailability(...api<TikTokAccount, TikTokCredentials>(connection, connection.tiktok), update, options),
+	},
+	amazon: {
+		fetchOrder: (connection, id, options) => fetchAmazonOrder(...api<AmazonAccount, AmazonCredentials>(connection, connection.amazon), connection.id, id, options),
+		relayFulfillment: (connection, payload, options) => relayAmazonFulfillment(...api<AmazonAccount, AmazonCredentials>(connection, connection.amazon), payload, options),
+		pushAvailability: (connection, update, options) => pushAmazonAvailability(...api<AmazonAccount, AmazonCredentials>(connection, connection.amazon), update, options),
+	},
+	woocommerce: {
+		fetchOrder: (connection, id, options) => withWoo(connection, (account, credentials) => fetchWooCommerceOrder(account, credentials, connection.id, id, options)),
+		relayFulfillment: (connection, payload, options) => withWoo(connection, (account, credentials) => relayWooCommerceFulfillment(account, credentials, payload, options)),
+		pushAvailability: (connection, update, options) => withWoo(connection, (account, credentials) => pushWooCommerceAvailability(account, credentials, update, options)),
+	},
 };
+
+/** WooCommerce webhooks work without API access; the REST calls need the woocommerce block. */
+function withWoo<T>(connection: Connection, call: (account: WooCommerceAccount, credentials: WooCommerceCredentials) => Promise<CallResult<T>>): Promise<CallResult<T>> {
+	return connection.woocommerce
+		? call(connection.woocommerce, connection.credentials as WooCommerceCredentials)
+		: Promise.resolve(refused(`connection ${connection.id} has no woocommerce = { storeUrl, … } block for the REST API`));
+}
 
 export function connectorFor(channel: Channel): ChannelConnector {
 	return CONNECTORS[channel] ?? {};
@@ -35,10 +63,17 @@ export function connectorFor(channel: Channel): ChannelConnector {
 
 /** Whether ordersync can tell this connection's channel about shipments. */
 export function relaysFulfillment(connection: Connection): boolean {
-	return connection.channel === "shopify" ? Boolean(connection.admin) : connectorFor(connection.channel).relayFulfillment !== undefined;
+	return hasApi(connection) && connectorFor(connection.channel).relayFulfillment !== undefined;
+}
+
+/** Shopify talks back through its Admin API block, WooCommerce through its REST block; the others always have theirs. */
+function hasApi(connection: Connection): boolean {
+	if (connection.channel === "shopify") return Boolean(connection.admin);
+	if (connection.channel === "woocommerce") return Boolean(connection.woocommerce);
+	return true;
 }
 
 /** Whether ordersync keeps this connection's channel told of each SKU's availability. */
 export function pushesAvailability(connection: Connection): boolean {
-	return connection.channel === "shopify" ? Boolean(connection.admin) : connectorFor(connection.channel).pushAvailability !== undefined;
+	return hasApi(connection) && (connection.channel === "shopify" || connectorFor(connection.channel).pushAvailability !== undefined);
 }

@@ -10,7 +10,7 @@ import { MAX_WEBHOOK_BYTES } from "./webhooks";
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
 /** The raw body as text, or the response that refuses it. */
-async function readText(request: Request): Promise<{ text: string } | { response: Response }> {
+export async function readText(request: Request): Promise<{ text: string } | { response: Response }> {
 	try {
 		return { text: utf8.decode(await readBody(request, MAX_WEBHOOK_BYTES)) };
 	} catch (error) {

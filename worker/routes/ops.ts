@@ -7,6 +7,7 @@ import type { Env } from "../env";
 import { failure, invalid, json, readJson } from "../http";
 import { deliverInbound, type ReceivedEvent } from "../inbound";
 import type { Channel } from "../model/order";
+import { applyAmazonWebhook, applyTikTokWebhook, applyWooCommerceWebhook } from "./channel-webhooks";
 import { applyEasyPostEvent, applyShipBobWebhook } from "./fulfillment-webhooks";
 
 
@@ -158,6 +159,16 @@ async function replayInbound(env: Env, item: Stored): Promise<{ ok: true; order?
 		case "easypost": {
 			const result = await applyEasyPostEvent(env, item.rawBody);
 			return result.ok ? { ok: true, outcome: String(result.answer.status) } : result;
+		}
+		case "tiktok":
+		case "amazon":
+		case "woocommerce": {
+			const connection = loadConfig(env).connections.get(item.connection);
+			if (!connection) return { ok: false, error: `connection ${item.connection} is no longer configured` };
+			const received = { connection, topic: item.topic ?? "", eventId: item.eventId, receivedAt: item.receivedAt ?? item.createdAt, rawBody: item.rawBody };
+			const apply = { tiktok: applyTikTokWebhook, amazon: applyAmazonWebhook, woocommerce: applyWooCommerceWebhook }[item.channel];
+			const result = await apply(env, received);
+			return result.ok ? { ok: true, order: result.orders[0], outcome: result.outcome } : result;
 		}
 		default: {
 			const event: ReceivedEvent = {

@@ -1,0 +1,696 @@
+/**
+ * A local Amazon peer, for the tests and the demo: Login with Amazon's token endpoint and the
+ * part of the Selling Partner API ordersync uses, under /amazon/…:
+ *
+ *   POST  /amazon/auth/o2/token                                      LWA refresh-token grant
+ *   GET   /amazon/orders/v0/orders/{orderId}                          getOrder
+ *   GET   /amazon/orders/v0/orders/{orderId}/orderItems[?NextToken]   getOrderItems
+ *   POST  /amazon/orders/v0/orders/{orderId}/shipmentConfirmation     confirmShipment (204)
+ *   PATCH /amazon/listings/2021-08-01/items/{sellerId}/{sku}          patchListingsItem
+ *
+ * Shapes follow amzn/selling-partner-api-models (ordersV0.json, listingsItems_2021-08-01.json,
+ * OrderChangeNotification.json) and the LWA guide. Where Amazon documents a status but not its
+ * body, the sandbox answers in the documented ErrorList shape with wording of its own; wordings
+ * quoted from Amazon are marked. It checks what Amazon checks: the LWA client and refresh token,
+ * the access token on every call (and its expiry), the confirmShipment body (packageReferenceId a
+ * string of digits, ISO 8601 shipDate, known order items, no more units than were ordered), and
+ * the listings patch. A second confirmShipment with the same packageReferenceId edits that
+ * package, as Amazon documents ("Confirm the shipment status"); another id adds a package.
+ *
+ * Controls under /sandbox/amazon/… seed orders and listings, show what Amazon holds, change an
+ * order's status, steer LWA, and produce ORDER_CHANGE notifications the way an EventBridge API
+ * destination would post them (raw, in an EventBridge event, or as an SQS message), with the API
+ * key header, into the shared callback queue or in the answer.
+ */
+import type { Callbacks } from "./callbacks";
+import { type Faults, failAfter, failBefore } from "./faults";
+
+/** The seller the sandbox's refresh token belongs to (the merchant token of Amazon's examples). */
+export const SANDBOX_AMAZON_SELLER_ID = "A3TH9S8BH6GOGM";
+const DEFAULT_MARKETPLACE = "ATVPDKIKX0DER";
+const APPLICATION_ID = "amzn1.sellerapps.app.ordersync-sandbox";
+
+type Json = Record<string, unknown>;
+type Package = {
+	packageReferenceId: string;
+	carrierCode: string;
+	carrierName: string | null;
+	trackingNumber: string;
+	shipDate: string;
+	orderItems: Array<{ orderItemId: string; quantity: number }>;
+	/** How many times this package was submitted (1 + edits). */
+	submissions: number;
+};
+type StoredOrder = {
+	sellerId: string;
+	order: Json;
+	items: Json[];
+	packages: Map<string, Package>;
+	/** Every confirmShipment POST for this order, accepted or refused. */
+	confirmAttempts: number;
+	itemsPerPage: number;
+};
+type Listing = { sellerId: string; sku: string; productType: string; attributes: Record<string, Json[]>; submissions: Array<{ submissionId: string; status: string; patches: unknown }> };
+type NotifyOptions = {
+	envelope?: "raw" | "eventbridge" | "eventbridge-body" | "pipe-bus" | "sqs" | "sqs-batch";
+	connection?: string;
+	header?: string;
+	key?: string;
+	changeType?: string;
+	changeReason?: string;
+	deliver?: "queue" | "return";
+};
+
+/** Each operation's documented default rate (requests per second), sent as x-amzn-RateLimit-Limit. */
+const RATES: Record<string, string> = { getOrder: "0.5", getOrderItems: "0.5", confirmShipment: "2.0", patchListingsItem: "5.0" };
+
+const uuid = () => crypto.randomUUID();
+/** Amazon's order times have whole seconds: "1970-01-19T03:58:32Z". */
+const nowSeconds = () => new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
+const digits = (n: number) => Array.from({ length: n }, () => Math.floor(Math.random() * 10)).join("");
+
+/** An ErrorList answer (ordersV0.json ErrorList / listings ErrorList). */
+function errors(status: number, code: string, message: string, details = "", headers: Record<string, string> = {}): Response {
+	return Response.json({ errors: [{ code, message, details }] }, { status, headers: { "x-amzn-RequestId": uuid(), ...headers } });
+}
+
+export class AmazonSandbox {
+	#clientId: string;
+	#clientSecret: string;
+	#refreshToken: string;
+	#notificationKey: string;
+	#faults: Faults;
+	#callbacks: Callbacks;
+	#tokens = new Map<string, number>();
+	#tokenTtlSeconds = 3600;
+	#lwaFailures: number[] = [];
+	#lwa = { grants: 0, refused: 0 };
+	#orders = new Map<string, StoredOrder>();
+	#listings = new Map<string, Listing>();
+
+	constructor(options: { clientId: string; clientSecret: string; refreshToken: string; notificationKey: string; faults: Faults; callbacks: Callbacks }) {
+		this.#clientId = options.clientId;
+		this.#clientSecret = options.clientSecret;
+		this.#refreshToken = options.refreshToken;
+		this.#notificationKey = options.notificationKey;
+		this.#faults = options.faults;
+		this.#callbacks = options.callbacks;
+	}
+
+	async fetch(request: Request, url: URL): Promise<Response> {
+		if (url.pathname.startsWith("/sandbox/amazon/")) return this.#control(request, url);
+		if (url.pathname === "/amazon/auth/o2/token") return this.#token(request);
+		const raw = request.method === "GET" ? "" : await request.text(); // read first: a fault answered early must not leave the body unread
+		const operation = operationOf(request.method, url.pathname);
+		const rate = { "x-amzn-RateLimit-Limit": RATES[operation ?? ""] ?? "1.0" };
+		const fault = this.#faults.pick("amazon");
+		const early = await failBefore(fault?.kind === "throttle" ? { ...fault, kind: "429" } : fault, {
+			// Statuses from the models; the wording is the sandbox's.
+			error5xx: (status) =>
+				status === 503
+					? errors(503, "ServiceUnavailable", "Temporary overloading or maintenance of the server.")
+					: errors(status, "InternalFailure", "We encountered an internal error. Please try again."),
+			// The 429 body seen from SP-API (QuotaExceeded, selling-partner-api-models issue #4414). Amazon
+			// sends no Retry-After; the operation's rate in x-amzn-RateLimit-Limit is what a client can go by.
+			tooMany: () => errors(429, "QuotaExceeded", "You exceeded your quota for the requested resource.", "", rate),
+			refused: () => errors(400, "InvalidInput", "Invalid Input"),
+		});
+		if (early) return early;
+		const response = this.#api(request, url, raw, rate);
+		await failAfter(fault);
+		return response;
+	}
+
+	/** LWA: https://developer-docs.amazon.com/sp-api/docs/connecting-to-the-selling-partner-api (Step 1). */
+	async #token(request: Request): Promise<Response> {
+		const oauth = (status: number, error: string, description: string) => {
+			this.#lwa.refused++;
+			return Response.json({ error, error_description: description }, { status, headers: { "Cache-Control": "no-store", Pragma: "no-cache" } });
+		};
+		// Read first: an answer given before the body is read leaves the client's upload dangling.
+		const text = new TextDecoder().decode(await request.arrayBuffer());
+		if (request.method !== "POST") return oauth(405, "invalid_request", "The token endpoint takes POST");
+		const failure = this.#lwaFailures.shift();
+		if (failure) return oauth(failure, failure === 429 ? "slow_down" : "server_error", "Sandbox LWA failure on request");
+		if (!(request.headers.get("content-type") ?? "").toLowerCase().startsWith("application/x-www-form-urlencoded")) {
+			return oauth(400, "invalid_request", "Content-Type must be application/x-www-form-urlencoded");
+		}
+		const form = new URLSearchParams(text);
+		const grantType = form.get("grant_type");
+		if (!grantType) return oauth(400, "invalid_request", "The request is missing a required parameter : grant_type");
+		if (grantType !== "refresh_token") return oauth(400, "unsupported_grant_type", `The sandbox issues refresh_token grants only, not ${grantType}`);
+		// Wrong client credentials: 401 invalid_client (RFC 6749 §5.2; as seen from LWA).
+		if (form.get("client_id") !== this.#clientId || form.get("client_secret") !== this.#clientSecret) {
+			return oauth(401, "invalid_client", "Client authentication failed");
+		}
+		const refreshToken = form.get("refresh_token");
+		if (!refreshToken) return oauth(400, "invalid_request", "The request is missing a required parameter : refresh_token");
+		// Wording as quoted from LWA's invalid_grant answer.
+		if (refreshToken !== this.#refreshToken) {
+			return oauth(400, "invalid_grant", "The request has an invalid grant parameter : refresh_token. User may have revoked or didn't grant the permission.");
+		}
+		const token = `Atza|sandbox-${uuid().replaceAll("-", "")}`;
+		this.#tokens.set(token, Date.now() + this.#tokenTtlSeconds * 1000);
+		this.#lwa.grants++;
+		return Response.json(
+			{ access_token: token, token_type: "bearer", expires_in: this.#tokenTtlSeconds, refresh_token: this.#refreshToken },
+			{ headers: { "Cache-Control": "no-store", Pragma: "no-cache" } },
+		);
+	}
+
+	#api(request: Request, url: URL, raw: string, rate: Record<string, string>): Response {
+		const token = request.headers.get("x-amz-access-token");
+		const expiresAt = token ? this.#tokens.get(token) : undefined;
+		// 403 "Access Denied, Unauthorized, Expired Token, or Invalid Signature" (models); the
+		// message and details are those SP-API answers with (quoted in selling-partner-api-docs issues).
+		if (!token) return errors(403, "Unauthorized", "Access to requested resource is denied.", "");
+		if (expiresAt === undefined) return errors(403, "Unauthorized", "Access to requested resource is denied.", "The access token you provided is revoked, malformed or invalid.");
+		if (expiresAt <= Date.now()) return errors(403, "Unauthorized", "Access to requested resource is denied.", "The access token you provided has expired.");
+
+		const path = url.pathname;
+		let match = /^\/amazon\/orders\/v0\/orders\/([^/]+)(\/orderItems|\/shipmentConfirmation)?$/.exec(path);
+		if (match) {
+			const orderId = decodeURIComponent(match[1]!);
+			const stored = this.#orders.get(orderId);
+			const ok = (body: unknown, status = 200) => Response.json(body, { status, headers: { "x-amzn-RequestId": uuid(), ...rate } });
+			const missing = () => errors(404, "NotFound", `Order ${orderId} not found for this seller.`, "", rate);
+			if (request.method === "GET" && !match[2]) return stored ? ok({ payload: stored.order }) : missing();
+			if (request.method === "GET" && match[2] === "/orderItems") return stored ? this.#items(stored, url, rate) : missing();
+			if (request.method === "POST" && match[2] === "/shipmentConfirmation") {
+				if (!stored) return missing();
+				stored.confirmAttempts++;
+				return this.#confirm(stored, raw, rate);
+			}
+			return errors(405, "MethodNotAllowed", `${request.method} is not allowed here`);
+		}
+		match = /^\/amazon\/listings\/2021-08-01\/items\/([^/]+)\/([^/]+)$/.exec(path);
+		if (match && request.method === "PATCH") return this.#patch(decodeURIComponent(match[1]!), decodeURIComponent(match[2]!), url, raw, rate);
+		return errors(404, "NotFound", "Resource not found");
+	}
+
+	/** getOrderItems, paged by an opaque NextToken. */
+	#items(stored: StoredOrder, url: URL, rate: Record<string, string>): Response {
+		const orderId = stored.order.AmazonOrderId as string;
+		const next = url.searchParams.get("NextToken");
+		let offset = 0;
+		if (next) {
+			let decoded: RegExpExecArray | null = null;
+			try {
+				decoded = /^(.+):(\d+)$/.exec(atob(next));
+			} catch {
+				// not base64: refused below
+			}
+			if (!decoded || decoded[1] !== orderId) return errors(400, "InvalidInput", "Invalid NextToken", "", rate);
+			offset = Number(decoded[2]);
+		}
+		const page = stored.items.slice(offset, offset + stored.itemsPerPage);
+		const more = offset + stored.itemsPerPage < stored.items.length;
+		const payload: Json = { AmazonOrderId: orderId, OrderItems: page };
+		if (more) payload.NextToken = btoa(`${orderId}:${offset + stored.itemsPerPage}`);
+		return Response.json({ payload }, { headers: { "x-amzn-RequestId": uuid(), ...rate } });
+	}
+
+	/** confirmShipment: ConfirmShipmentRequest / PackageDetail as ordersV0.json defines them. */
+	#confirm(stored: StoredOrder, raw: string, rate: Record<string, string>): Response {
+		const invalid = (message: string) => errors(400, "InvalidInput", message, "", rate);
+		let body: Json;
+		try {
+			const parsed: unknown = JSON.parse(raw);
+			if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new Error();
+			body = parsed as Json;
+		} catch {
+			return invalid("Invalid Input");
+		}
+		const order = stored.order;
+		if (typeof body.marketplaceId !== "string" || !body.marketplaceId) return invalid("marketplaceId is required.");
+		if (body.marketplaceId !== order.MarketplaceId) return invalid("Marketplace id is not defined");
+		const detail = body.packageDetail as Json | undefined;
+		if (typeof detail !== "object" || detail === null) return invalid("packageDetail is required.");
+		// A JSON number here is refused (selling-partner-api-models issue #5094, wording quoted).
+		if (typeof detail.packageReferenceId !== "string") {
+			return invalid("The input you have submitted is not valid. Please check the fields with invalid type [packageDetail.packageReferenceId].");
+		}
+		// "Only positive numeric values are supported." (wording quoted from jlevers/selling-partner-api issue #489).
+		if (!/^[1-9]\d{0,17}$/.test(detail.packageReferenceId)) return invalid("PackageReferenceId: is invalid, must be a positive numeric value.");
+		if (typeof detail.carrierCode !== "string" || !detail.carrierCode) return invalid("carrierCode is required for all marketplaces.");
+		if (detail.carrierCode === "Other" && (typeof detail.carrierName !== "string" || !detail.carrierName)) return invalid("carrierName is required when carrierCode is Other.");
+		if (typeof detail.trackingNumber !== "string" || !detail.trackingNumber) return invalid("trackingNumber is required.");
+		// The model's 400 sandbox case sends "shipDate": "02/21/2022" and gets "Invalid Input".
+		if (typeof detail.shipDate !== "string" || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(detail.shipDate) || Number.isNaN(Date.parse(detail.shipDate))) {
+			return invalid("Invalid Input");
+		}
+		if (!Array.isArray(detail.orderItems) || detail.orderItems.length === 0) return invalid("orderItems is required.");
+		const lines: Array<{ orderItemId: string; quantity: number }> = [];
+		for (const entry of detail.orderItems as unknown[]) {
+			const line = entry as Json;
+			const item = stored.items.find((i) => i.OrderItemId === line?.orderItemId);
+			if (!item) return invalid(`Invalid orderItemId ${JSON.stringify(line?.orderItemId)} for order ${order.AmazonOrderId}.`);
+			if (!Number.isInteger(line.quantity) || (line.quantity as number) <= 0) return invalid(`quantity of order item ${item.OrderItemId} must be a positive integer.`);
+			lines.push({ orderItemId: item.OrderItemId as string, quantity: line.quantity as number });
+		}
+		const status = order.OrderStatus as string;
+		if (status === "Canceled") return invalid(`Order ${order.AmazonOrderId} is canceled and cannot be shipped.`);
+		if (status === "Pending" || status === "PendingAvailability") return invalid(`Order ${order.AmazonOrderId} is ${status}: payment is not authorized yet.`);
+
+		const reference = detail.packageReferenceId;
+		const elsewhere = (orderItemId: string) =>
+			[...stored.packages.values()]
+				.filter((p) => p.packageReferenceId !== reference)
+				.flatMap((p) => p.orderItems)
+				.filter((l) => l.orderItemId === orderItemId)
+				.reduce((sum, l) => sum + l.quantity, 0);
+		const requested = new Map<string, number>();
+		for (const line of lines) requested.set(line.orderItemId, (requested.get(line.orderItemId) ?? 0) + line.quantity);
+		for (const [orderItemId, quantity] of requested) {
+			const item = stored.items.find((i) => i.OrderItemId === orderItemId)!;
+			if (elsewhere(orderItemId) + quantity > (item.QuantityOrdered as number)) {
+				// The sandbox's wording; Amazon's own for a fully shipped order reads "Failed to create
+				// package due to not finding a matching package or order already fulfilled." (issue #5037).
+				return invalid(`Quantity ${quantity} of order item ${orderItemId} is more than is left to ship.`);
+			}
+		}
+		const previous = stored.packages.get(reference);
+		stored.packages.set(reference, {
+			packageReferenceId: reference,
+			carrierCode: detail.carrierCode,
+			carrierName: typeof detail.carrierName === "string" ? detail.carrierName : null,
+			trackingNumber: detail.trackingNumber,
+			shipDate: detail.shipDate,
+			orderItems: lines,
+			submissions: (previous?.submissions ?? 0) + 1,
+		});
+		this.#settle(stored);
+		return new Response(null, { status: 204, headers: { "x-amzn-RequestId": uuid(), ...rate } });
+	}
+
+	/** QuantityShipped, the item counts and the order status from the packages. */
+	#settle(stored: StoredOrder): void {
+		let shipped = 0;
+		let ordered = 0;
+		for (const item of stored.items) {
+			const quantity = [...stored.packages.values()].flatMap((p) => p.orderItems).filter((l) => l.orderItemId === item.OrderItemId).reduce((sum, l) => sum + l.quantity, 0);
+			item.QuantityShipped = quantity;
+			shipped += quantity;
+			ordered += item.QuantityOrdered as number;
+		}
+		const order = stored.order;
+		order.NumberOfItemsShipped = shipped;
+		order.NumberOfItemsUnshipped = Math.max(0, ordered - shipped);
+		if (order.OrderStatus !== "Canceled") order.OrderStatus = shipped === 0 ? order.OrderStatus : shipped >= ordered ? "Shipped" : "PartiallyShipped";
+		order.LastUpdateDate = nowSeconds();
+	}
+
+	/** patchListingsItem (listingsItems_2021-08-01.json): 200 with ACCEPTED or INVALID. */
+	#patch(sellerId: string, sku: string, url: URL, raw: string, rate: Record<string, string>): Response {
+		if (sellerId !== SANDBOX_AMAZON_SELLER_ID) return errors(403, "Unauthorized", "Access to requested resource is denied.", "", rate);
+		const marketplaces = url.searchParams.get("marketplaceIds")?.split(",").filter(Boolean) ?? [];
+		if (marketplaces.length === 0) return errors(400, "InvalidInput", "Missing required parameter: marketplaceIds", "", rate);
+		// The model's 400 sandbox answer: {"code":"BAD_REQUEST","message":"Invalid input","details":"Invalid input"}.
+		const bad = () => errors(400, "BAD_REQUEST", "Invalid input", "Invalid input", rate);
+		let body: Json;
+		try {
+			body = JSON.parse(raw) as Json;
+		} catch {
+			return bad();
+		}
+		if (typeof body !== "object" || body === null || typeof body.productType !== "string" || !Array.isArray(body.patches) || body.patches.length === 0) return bad();
+		const patches = body.patches as Json[];
+		for (const patch of patches) {
+			if (typeof patch !== "object" || patch === null || !["add", "replace", "delete", "merge"].includes(patch.op as string) || typeof patch.path !== "string") return bad();
+			if (patch.op !== "delete" && !Array.isArray(patch.value)) return bad();
+		}
+		const submissionId = uuid();
+		const issues: Json[] = [];
+		// Issue codes and wording below are the sandbox's; the issue shape is the model's.
+		const issue = (code: string, message: string, attributeNames: string[] = []) => issues.push({ code, message, severity: "ERROR", attributeNames });
+		const listing = this.#listings.get(`${sellerId}/${sku}`);
+		if (!listing) issue("SKU_NOT_FOUND", `SKU '${sku}' does not exist for seller ${sellerId} in marketplace ${marketplaces.join(",")}.`);
+		if (listing && body.productType !== listing.productType && body.productType !== "PRODUCT") {
+			issue("PRODUCT_TYPE_MISMATCH", `Product type ${body.productType} does not match the listing's ${listing.productType}.`, []);
+		}
+		for (const patch of patches) {
+			if (!(patch.path as string).startsWith("/attributes/") || (patch.path as string).split("/").length !== 3) {
+				issue("INVALID_PATH", `Only top-level attributes can be patched, not ${patch.path as string}.`);
+				continue;
+			}
+			if (patch.path !== "/attributes/fulfillment_availability" || patch.op === "delete") continue;
+			for (const entry of patch.value as Json[]) {
+				// "You must provide non-empty values for the selector field such as fulfillment_channel_code."
+				if (typeof entry?.fulfillment_channel_code !== "string" || !entry.fulfillment_channel_code) {
+					issue("MISSING_SELECTOR", "fulfillment_channel_code is required.", ["fulfillment_availability"]);
+				}
+				if (entry?.quantity !== undefined && (!Number.isInteger(entry.quantity) || (entry.quantity as number) < 0)) {
+					issue("INVALID_VALUE", "quantity must be a whole number of at least 0.", ["fulfillment_availability"]);
+				}
+			}
+		}
+		const status = issues.length > 0 ? "INVALID" : "ACCEPTED";
+		if (listing) {
+			listing.submissions.push({ submissionId, status, patches });
+			if (status === "ACCEPTED") for (const patch of patches) applyPatch(listing, patch);
+		}
+		return Response.json({ sku, status, submissionId, issues }, { headers: { "x-amzn-RequestId": uuid(), ...rate } });
+	}
+
+	/** An ORDER_CHANGE notification for the order's current state (OrderChangeNotification.json). */
+	#notification(stored: StoredOrder, options: NotifyOptions): Json {
+		const order = stored.order;
+		const now = new Date().toISOString();
+		const address = order.ShippingAddress as Json | undefined;
+		return {
+			NotificationVersion: "1.0",
+			NotificationType: "ORDER_CHANGE",
+			PayloadVersion: "1.0",
+			EventTime: now,
+			Payload: {
+				OrderChangeNotification: {
+					NotificationLevel: "OrderLevel",
+					SellerId: stored.sellerId,
+					AmazonOrderId: order.AmazonOrderId,
+					OrderChangeType: options.changeType ?? "OrderStatusChange",
+					OrderChangeTrigger: { TimeOfOrderChange: order.LastUpdateDate ?? null, ChangeReason: options.changeReason ?? "Order status changed" },
+					Summary: {
+						MarketplaceId: order.MarketplaceId,
+						OrderStatus: order.OrderStatus,
+						PurchaseDate: order.PurchaseDate ?? null,
+						DestinationPostalCode: (address?.PostalCode as string | undefined) ?? null,
+						FulfillmentType: order.FulfillmentChannel === "AFN" ? "AFN" : "MFN",
+						OrderType: order.OrderType ?? "StandardOrder",
+						NumberOfItemsShipped: order.NumberOfItemsShipped ?? 0,
+						NumberOfItemsUnshipped: order.NumberOfItemsUnshipped ?? 0,
+						...(order.EarliestShipDate ? { EarliestShipDate: order.EarliestShipDate } : {}),
+						...(order.LatestShipDate ? { LatestShipDate: order.LatestShipDate } : {}),
+						OrderItems: stored.items.map((item) => ({
+							OrderItemId: item.OrderItemId,
+							SellerSKU: item.SellerSKU ?? "",
+							SupplySourceId: null,
+							OrderItemStatus: (item.QuantityShipped ?? 0) === item.QuantityOrdered ? "Shipped" : "Unshipped",
+							Quantity: item.QuantityOrdered,
+							QuantityShipped: item.QuantityShipped ?? 0,
+						})),
+					},
+				},
+			},
+			NotificationMetadata: {
+				ApplicationId: APPLICATION_ID,
+				SubscriptionId: `subscription-id-${uuid()}`,
+				PublishTime: now,
+				NotificationId: uuid(),
+			},
+		};
+	}
+
+	/** The request an API destination would make for this notification. */
+	#delivery(stored: StoredOrder, options: NotifyOptions) {
+		const notification = this.#notification(stored, options);
+		const text = JSON.stringify(notification);
+		const region = "us-east-1";
+		const account = "123456789012";
+		const sqs = {
+			messageId: uuid(),
+			receiptHandle: `AQEB${uuid().replaceAll("-", "")}`,
+			body: text,
+			attributes: { ApproximateReceiveCount: "1", SentTimestamp: String(Date.now()), SenderId: "AIDAISMY7JYY5F7RTT6AO", ApproximateFirstReceiveTimestamp: String(Date.now()) },
+			messageAttributes: {},
+			eventSource: "aws:sqs",
+			eventSourceARN: `arn:aws:sqs:${region}:${account}:sp-api-notifications`,
+			awsRegion: region,
+		};
+		const event = (detailType: string, source: string, detail: unknown) => ({
+			version: "0",
+			id: uuid(),
+			"detail-type": detailType,
+			source,
+			account,
+			time: new Date().toISOString().replace(/\.\d{3}Z$/, "Z"),
+			region,
+			resources: [],
+			detail,
+		});
+		const partnerSource = `aws.partner/sellingpartnerapi.amazon.com/${account}/${APPLICATION_ID}`;
+		let body: unknown;
+		switch (options.envelope ?? "eventbridge") {
+			case "raw":
+				body = notification;
+				break;
+			case "eventbridge":
+				body = event("ORDER_CHANGE", partnerSource, notification);
+				break;
+			case "eventbridge-body":
+				body = event("ORDER_CHANGE", partnerSource, text);
+				break;
+			case "pipe-bus":
+				body = event("Event from aws:sqs", "Pipe sp-api-order-change", sqs);
+				break;
+			case "sqs":
+				body = sqs;
+				break;
+			case "sqs-batch":
+				body = [sqs];
+				break;
+		}
+		return {
+			key: stored.order.AmazonOrderId as string,
+			path: `/webhooks/amazon/${options.connection ?? "amazon-demo"}`,
+			headers: {
+				"content-type": "application/json; charset=utf-8",
+				"user-agent": "Amazon/EventBridge/ApiDestinations",
+				[(options.header ?? "x-api-key").toLowerCase()]: options.key ?? this.#notificationKey,
+			},
+			body: JSON.stringify(body),
+			notificationId: (notification.NotificationMetadata as Json).NotificationId as string,
+		};
+	}
+
+	#notify(stored: StoredOrder, options: NotifyOptions): Response {
+		const { notificationId, ...callback } = this.#delivery(stored, options);
+		if (options.deliver === "return") return Response.json({ notificationId, callback });
+		this.#callbacks.enqueue(callback);
+		return Response.json({ notificationId, queued: true });
+	}
+
+	/** Test and demo controls, no auth. */
+	async #control(request: Request, url: URL): Promise<Response> {
+		const path = url.pathname;
+		const input = async () => (await request.json().catch(() => ({}))) as Json;
+		const orderMatch = /^\/sandbox\/amazon\/orders\/([^/]+)(\/status)?$/.exec(path);
+		if (orderMatch) {
+			const stored = this.#orders.get(decodeURIComponent(orderMatch[1]!));
+			if (!stored) return Response.json({ error: "no such order" }, { status: 404 });
+			if (request.method === "GET" && !orderMatch[2]) {
+				return Response.json({ order: stored.order, items: stored.items, packages: [...stored.packages.values()], confirmAttempts: stored.confirmAttempts });
+			}
+			if (request.method === "POST" && orderMatch[2]) {
+				const body = await input();
+				if (typeof body.status !== "string") return Response.json({ error: "status is required" }, { status: 400 });
+				stored.order.OrderStatus = body.status;
+				stored.order.LastUpdateDate = nowSeconds();
+				if (body.notify) return this.#notify(stored, body.notify === true ? {} : (body.notify as NotifyOptions));
+				return Response.json({ order: stored.order });
+			}
+		}
+		const listingMatch = /^\/sandbox\/amazon\/listings\/([^/]+)$/.exec(path);
+		if (listingMatch && request.method === "GET") {
+			const listing = this.#listings.get(`${SANDBOX_AMAZON_SELLER_ID}/${decodeURIComponent(listingMatch[1]!)}`);
+			return listing ? Response.json(listing) : Response.json({ error: "no such listing" }, { status: 404 });
+		}
+		switch (`${request.method} ${path}`) {
+			case "POST /sandbox/amazon/orders": {
+				const body = await input();
+				const seeded = body.order ? this.#seedVerbatim(body) : this.#seedBuilt(body);
+				if ("error" in seeded) return Response.json(seeded, { status: 400 });
+				this.#orders.set(seeded.order.AmazonOrderId as string, seeded);
+				if (body.notify) return this.#notify(seeded, body.notify === true ? {} : (body.notify as NotifyOptions));
+				return Response.json({ amazonOrderId: seeded.order.AmazonOrderId, items: seeded.items.map((i) => ({ orderItemId: i.OrderItemId, sku: i.SellerSKU, quantity: i.QuantityOrdered })) });
+			}
+			case "POST /sandbox/amazon/notify": {
+				const body = (await input()) as NotifyOptions & { amazonOrderId?: string };
+				const stored = this.#orders.get(body.amazonOrderId ?? "");
+				if (!stored) return Response.json({ error: "no such order" }, { status: 404 });
+				return this.#notify(stored, body);
+			}
+			case "POST /sandbox/amazon/listings": {
+				const body = await input();
+				if (typeof body.sku !== "string" || !body.sku) return Response.json({ error: "sku is required" }, { status: 400 });
+				const availability: Json = { fulfillment_channel_code: "DEFAULT", quantity: Number.isInteger(body.quantity) ? body.quantity : 0 };
+				if (Number.isInteger(body.leadTimeDays)) availability.lead_time_to_ship_max_days = body.leadTimeDays;
+				const listing: Listing = {
+					sellerId: SANDBOX_AMAZON_SELLER_ID,
+					sku: body.sku,
+					productType: typeof body.productType === "string" ? body.productType : "PRODUCT",
+					attributes: { fulfillment_availability: [availability] },
+					submissions: [],
+				};
+				this.#listings.set(`${listing.sellerId}/${listing.sku}`, listing);
+				return Response.json(listing);
+			}
+			case "GET /sandbox/amazon/lwa":
+				return Response.json({ ...this.#lwa, tokenTtlSeconds: this.#tokenTtlSeconds, live: this.#tokens.size });
+			case "POST /sandbox/amazon/lwa": {
+				// tokenTtlSeconds: expires_in of new tokens; expire / revoke: what the SP-API then says
+				// of tokens already issued; fail: statuses the next token requests answer with.
+				const body = await input();
+				if (Number.isInteger(body.tokenTtlSeconds) && (body.tokenTtlSeconds as number) > 0) this.#tokenTtlSeconds = body.tokenTtlSeconds as number;
+				if (body.expire) for (const token of this.#tokens.keys()) this.#tokens.set(token, 0);
+				if (body.revoke) this.#tokens.clear();
+				if (Array.isArray(body.fail)) this.#lwaFailures.push(...(body.fail as number[]));
+				return Response.json({ ...this.#lwa, tokenTtlSeconds: this.#tokenTtlSeconds, live: this.#tokens.size });
+			}
+		}
+		return Response.json({ error: "Not Found" }, { status: 404 });
+	}
+
+	/** Stores a getOrder payload and its items as given (a documented example, say). */
+	#seedVerbatim(body: Json): StoredOrder | { error: string } {
+		const unwrap = (value: unknown) => (value && typeof value === "object" && "payload" in value ? (value as Json).payload : value);
+		const order = structuredClone(unwrap(body.order)) as Json;
+		const itemsIn = unwrap(body.items);
+		const items = structuredClone(Array.isArray(itemsIn) ? itemsIn : ((itemsIn as Json | undefined)?.OrderItems ?? [])) as Json[];
+		if (typeof order?.AmazonOrderId !== "string") return { error: "order.AmazonOrderId is required" };
+		return {
+			sellerId: typeof body.sellerId === "string" ? body.sellerId : SANDBOX_AMAZON_SELLER_ID,
+			order,
+			items,
+			packages: new Map(),
+			confirmAttempts: 0,
+			itemsPerPage: Number.isInteger(body.itemsPerPage) && (body.itemsPerPage as number) > 0 ? (body.itemsPerPage as number) : 100,
+		};
+	}
+
+	/**
+	 * Builds an MFN order in the documented shape from
+	 * `{ amazonOrderId?, status?, marketplaceId?, currency?, shipping?, shipTo?, lines: [{ sku, title?, quantity, price, tax? }] }`
+	 * (prices as decimal strings with two decimals). The ship-to holds only what getOrder returns
+	 * without a Restricted Data Token.
+	 */
+	#seedBuilt(body: Json): StoredOrder | { error: string } {
+		const lines = Array.isArray(body.lines) ? (body.lines as Json[]) : [];
+		if (lines.length === 0) return { error: "lines are required: [{ sku, quantity, price }]" };
+		const currency = typeof body.currency === "string" ? body.currency : "USD";
+		const cents = (value: unknown) => {
+			const match = /^(\d+)(?:\.(\d{1,2}))?$/.exec(String(value ?? "0"));
+			if (!match) throw new Error(`not a price: ${String(value)}`);
+			return Number(match[1]) * 100 + Number((match[2] ?? "").padEnd(2, "0"));
+		};
+		const text = (value: number) => `${Math.floor(value / 100)}.${String(value % 100).padStart(2, "0")}`;
+		const m = (value: number) => ({ CurrencyCode: currency, Amount: text(value) });
+		let total = 0;
+		let units = 0;
+		const items: Json[] = [];
+		try {
+			const shipping = cents(body.shipping);
+			for (const [i, line] of lines.entries()) {
+				if (typeof line.sku !== "string" || !Number.isInteger(line.quantity) || (line.quantity as number) <= 0) return { error: `lines[${i}]: sku and a positive quantity are required` };
+				const quantity = line.quantity as number;
+				const price = cents(line.price) * quantity;
+				const tax = cents(line.tax);
+				const ship = i === 0 ? shipping : 0;
+				total += price + tax + ship;
+				units += quantity;
+				items.push({
+					ASIN: `B0${digits(8)}`,
+					OrderItemId: digits(14),
+					SellerSKU: line.sku,
+					Title: typeof line.title === "string" ? line.title : line.sku,
+					QuantityOrdered: quantity,
+					QuantityShipped: 0,
+					ProductInfo: { NumberOfItems: "1" },
+					ItemPrice: m(price),
+					ItemTax: m(tax),
+					...(ship ? { ShippingPrice: m(ship), ShippingTax: m(0), ShippingDiscount: m(0) } : {}),
+					PromotionDiscount: m(0),
+					IsGift: "false",
+					ConditionId: "New",
+					ConditionSubtypeId: "New",
+					IsTransparency: false,
+					SerialNumberRequired: false,
+				});
+			}
+		} catch (error) {
+			return { error: (error as Error).message };
+		}
+		const now = Date.now();
+		const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+		const shipTo = (body.shipTo ?? {}) as Json;
+		const order: Json = {
+			AmazonOrderId: typeof body.amazonOrderId === "string" ? body.amazonOrderId : `11${digits(1)}-${digits(7)}-${digits(7)}`,
+			PurchaseDate: iso(now),
+			LastUpdateDate: iso(now),
+			OrderStatus: typeof body.status === "string" ? body.status : "Unshipped",
+			FulfillmentChannel: "MFN",
+			SalesChannel: "Amazon.com",
+			ShipServiceLevel: "Std US D2D Dom",
+			OrderTotal: m(total),
+			NumberOfItemsShipped: 0,
+			NumberOfItemsUnshipped: units,
+			PaymentMethod: "Other",
+			PaymentMethodDetails: ["Standard"],
+			IsReplacementOrder: false,
+			MarketplaceId: typeof body.marketplaceId === "string" ? body.marketplaceId : DEFAULT_MARKETPLACE,
+			ShipmentServiceLevelCategory: "Standard",
+			OrderType: "StandardOrder",
+			EarliestShipDate: iso(now + 86_400_000),
+			LatestShipDate: iso(now + 2 * 86_400_000),
+			EarliestDeliveryDate: iso(now + 3 * 86_400_000),
+			LatestDeliveryDate: iso(now + 6 * 86_400_000),
+			IsBusinessOrder: false,
+			IsPrime: false,
+			IsGlobalExpressEnabled: false,
+			IsPremiumOrder: false,
+			IsSoldByAB: false,
+			IsIBA: false,
+			IsISPU: false,
+			IsAccessPointOrder: false,
+			ShippingAddress: {
+				City: shipTo.city ?? "CANTON",
+				StateOrRegion: shipTo.provinceCode ?? "MI",
+				PostalCode: shipTo.zip ?? "48817",
+				CountryCode: shipTo.countryCode ?? "US",
+			},
+			BuyerInfo: { BuyerEmail: `${digits(12)}@marketplace.amazon.com` },
+			AutomatedShippingSettings: { HasAutomatedShippingSettings: false },
+			EasyShipShipmentStatus: null,
+			ElectronicInvoiceStatus: "NotRequired",
+		};
+		return {
+			sellerId: typeof body.sellerId === "string" ? body.sellerId : SANDBOX_AMAZON_SELLER_ID,
+			order,
+			items,
+			packages: new Map(),
+			confirmAttempts: 0,
+			itemsPerPage: Number.isInteger(body.itemsPerPage) && (body.itemsPerPage as number) > 0 ? (body.itemsPerPage as number) : 100,
+		};
+	}
+}
+
+function operationOf(method: string, path: string): string | null {
+	if (path.startsWith("/amazon/listings/")) return "patchListingsItem";
+	if (method === "POST" && path.endsWith("/shipmentConfirmation")) return "confirmShipment";
+	if (path.endsWith("/orderItems")) return "getOrderItems";
+	if (path.startsWith("/amazon/orders/")) return "getOrder";
+	return null;
+}
+
+/** JSON-patch ops on a top-level attribute; `merge` updates the entries with the same selector. */
+function applyPatch(listing: Listing, patch: Json): void {
+	const name = (patch.path as string).split("/")[2]!;
+	const value = (patch.value as Json[] | undefined) ?? [];
+	switch (patch.op) {
+		case "add":
+		case "replace":
+			listing.attributes[name] = structuredClone(value);
+			break;
+		case "delete":
+			delete listing.attributes[name];
+			break;
+		case "merge": {
+			const current = (listing.attributes[name] ??= []);
+			for (const entry of value) {
+				const existing = current.find((c) => c.fulfillment_channel_code === entry.fulfillment_channel_code);
+				if (existing) Object.assign(existing, structuredClone(entry));
+				else current.push(structuredClone(entry));
+			}
+			break;
+		}
+	}
+}
