@@ -73,7 +73,9 @@ async function wranglerApp() {
 	const connections = Array.isArray(vars.CONNECTIONS) ? vars.CONNECTIONS : [];
 	if (!connections.some((c) => c.id === CONNECTION)) throw new Error(`${WRANGLER_TOML} has no connection ${CONNECTION}, which the bench signs webhooks for`);
 	const secrets = { OPS_TOKEN };
-	for (const connection of connections) {
+	// The bench drives Shopify; the other channels' connections would only add their pushes to its load.
+	vars.CONNECTIONS = connections.filter((c) => c.channel === "shopify");
+	for (const connection of vars.CONNECTIONS) {
 		secrets[connection.secret] = connection.id === CONNECTION ? SHOPIFY_SECRET : `bench-${connection.id}-secret`;
 		if (connection.admin && pushes === "off") delete connection.admin;
 		if (connection.admin) {
@@ -107,7 +109,7 @@ async function wranglerApp() {
 		secrets,
 		durableObjects,
 		summary: {
-			connections: connections.map((c) => ({ id: c.id, pushes: Boolean(c.admin), locations: c.locations ?? "all", rules: c.rules ?? {} })),
+			connections: vars.CONNECTIONS.map((c) => ({ id: c.id, pushes: Boolean(c.admin), locations: c.locations ?? "all", rules: c.rules ?? {} })),
 			bundles: vars.INVENTORY?.bundles ?? {},
 			safetyStock: vars.INVENTORY?.safetyStock ?? {},
 			fulfillmentLocations: (vars.FULFILLMENT?.locations ?? []).map((l) => ({ id: l.id, rank: l.rank ?? 100, countries: l.countries ?? null, threePl: l.threePl })),

@@ -179,9 +179,9 @@ async function main() {
 		onError: (message) => complain(red(message)),
 	});
 	summary = () => {
-		const { orders, storeOnly, edits, cancels, faults } = traffic.stats;
+		const { orders, storeOnly, edits, cancels, faults, elsewhere } = traffic.stats;
 		const n = (count, word) => `${count} ${word}${count === 1 ? "" : "s"}`;
-		return ` this run sent ${n(orders, "order")} (${storeOnly} for the store exclusive), ${n(edits, "edit")} and ${n(cancels, "cancellation")}, and injected ${n(faults, "ShipBob fault")}`;
+		return ` this run sent ${n(orders, "order")} (${elsewhere} on TikTok Shop, Amazon and WooCommerce; ${storeOnly} for the store exclusive), ${n(edits, "edit")} and ${n(cancels, "cancellation")}, and injected ${n(faults, "ShipBob fault")}`;
 	};
 	const seeded = await traffic.seed();
 	const skus = CATALOGUE.map((p) => p.sku);

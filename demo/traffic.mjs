@@ -1,9 +1,11 @@
-// Drives realistic Shopify webhook traffic at a running ordersync: new orders (each one also
+// Drives realistic webhook traffic at a running ordersync, mostly Shopify's (about a quarter of the
+// orders come from TikTok Shop, Amazon and WooCommerce, see channel-orders.mjs): new orders (each one also
 // known to the sandbox shop, as Shopify would know it), edits while an order waits for stock,
 // cancellations before or just as the warehouse ships, the odd redelivery, an update that
 // overtakes its create, now and then a body Shopify signed but ordersync cannot read, and rarely
 // an order no warehouse can ship. The sandbox's clock (ship, carry, deliver) and its faults are driven from here too.
 import { BUNDLES, CATALOGUE, LOCATIONS, STORE_ONLY } from "./catalogue.mjs";
+import { CHANNELS, listEverywhere, placeOn } from "./channel-orders.mjs";
 import { shopifyOrder, signedDelivery } from "./shopify-orders.mjs";
 
 const pick = (list) => list[Math.floor(Math.random() * list.length)];
@@ -20,7 +22,7 @@ export function createTraffic({ baseUrl, sandboxUrl, connection, secret, opsToke
 	let nextId = Date.now() * 10; // distinct across restarts of the demo
 	let nextNumber = 1000 + (Math.floor(Date.now() / 1000) % 9000);
 	const opsHeaders = { Authorization: `Bearer ${opsToken}`, "Content-Type": "application/json" };
-	const stats = { orders: 0, storeOnly: 0, edits: 0, cancels: 0, faults: 0 };
+	const stats = { orders: 0, storeOnly: 0, edits: 0, cancels: 0, faults: 0, elsewhere: 0 };
 
 	async function send(topic, body, eventId) {
 		const delivery = await signedDelivery({ secret, topic, body, eventId });
@@ -121,10 +123,18 @@ export function createTraffic({ baseUrl, sandboxUrl, connection, secret, opsToke
 		async ignored() {
 			await send("products/update", { id: 7000000001, title: "Classic Tee", updated_at: tick() });
 		},
+		async elsewhere() {
+			// The same catalogue sells on TikTok Shop, Amazon and WooCommerce; their webhooks come with the sandbox clock.
+			stats.orders++;
+			stats.elsewhere++;
+			const lines = newLines().filter((l) => !BUNDLES.some((b) => b.sku === l.sku));
+			await placeOn(sandboxUrl, pick(CHANNELS), lines.length > 0 ? lines : [{ ...pick(CATALOGUE), quantity: 1 }]);
+		},
 	};
 
 	const weights = [
-		["create", 62],
+		["create", 44],
+		["elsewhere", 18],
 		["edit", 6],
 		["cancel", 6],
 		["redeliver", 6],
@@ -158,6 +168,8 @@ export function createTraffic({ baseUrl, sandboxUrl, connection, secret, opsToke
 			...CATALOGUE.filter((p) => fresh.has(p.sku)).flatMap((p) => LOCATIONS.map((location, i) => ({ sku: p.sku, location, onHand: p.stock[i] }))),
 			...STORE_ONLY.filter((p) => fresh.has(p.sku)).map((p) => ({ sku: p.sku, location: p.location, onHand: p.stock })),
 		];
+		// The sandbox forgets its catalogues when it restarts: list them again before any stock moves.
+		await listEverywhere(sandboxUrl, CATALOGUE);
 		if (entries.length > 0) {
 			const response = await snapshot(entries);
 			if (!response.ok) throw new Error(`seeding stock failed: ${response.status} ${await response.text()}`);

@@ -38,6 +38,6 @@ describe("GET /health", () => {
 		const { call } = await import("./helpers");
 		const response = await call("/health");
 		expect(response.status).toBe(200);
-		expect(await response.json()).toEqual({ ok: true, connections: ["shopify-demo", "shopify-outlet"] });
+		expect(await response.json()).toEqual({ ok: true, connections: ["shopify-demo", "shopify-outlet", "tiktok", "amazon", "woocommerce"] });
 	});
 });
