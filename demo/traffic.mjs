@@ -169,7 +169,7 @@ export function createTraffic({ baseUrl, sandboxUrl, connection, secret, opsToke
 			...STORE_ONLY.filter((p) => fresh.has(p.sku)).map((p) => ({ sku: p.sku, location: p.location, onHand: p.stock })),
 		];
 		// The sandbox forgets its catalogues when it restarts: list them again before any stock moves.
-		await listEverywhere(sandboxUrl, CATALOGUE);
+		await listEverywhere(sandboxUrl, [...CATALOGUE, ...STORE_ONLY]);
 		if (entries.length > 0) {
 			const response = await snapshot(entries);
 			if (!response.ok) throw new Error(`seeding stock failed: ${response.status} ${await response.text()}`);

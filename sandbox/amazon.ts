@@ -3,24 +3,29 @@
  * part of the Selling Partner API ordersync uses, under /amazon/…:
  *
  *   POST  /amazon/auth/o2/token                                      LWA refresh-token grant
+ *   POST  /amazon/tokens/2021-03-01/restrictedDataToken               createRestrictedDataToken
  *   GET   /amazon/orders/v0/orders/{orderId}                          getOrder
  *   GET   /amazon/orders/v0/orders/{orderId}/orderItems[?NextToken]   getOrderItems
  *   POST  /amazon/orders/v0/orders/{orderId}/shipmentConfirmation     confirmShipment (204)
  *   PATCH /amazon/listings/2021-08-01/items/{sellerId}/{sku}          patchListingsItem
  *
- * Shapes follow amzn/selling-partner-api-models (ordersV0.json, listingsItems_2021-08-01.json,
- * OrderChangeNotification.json) and the LWA guide. Where Amazon documents a status but not its
- * body, the sandbox answers in the documented ErrorList shape with wording of its own; wordings
- * quoted from Amazon are marked. It checks what Amazon checks: the LWA client and refresh token,
- * the access token on every call (and its expiry), the confirmShipment body (packageReferenceId a
+ * Shapes follow amzn/selling-partner-api-models (ordersV0.json, tokens_2021-03-01.json,
+ * listingsItems_2021-08-01.json, OrderChangeNotification.json) and the LWA guide. Where Amazon
+ * documents a status but not its body, the sandbox answers in the documented ErrorList shape with
+ * wording of its own; wordings quoted from Amazon are marked. It checks what Amazon checks: the LWA client and refresh token,
+ * the access token on every call (and its expiry), the personal data getOrder and getOrderItems
+ * return (only with a Restricted Data Token issued for that order's path and those data elements,
+ * to an application approved for them), the confirmShipment body (packageReferenceId a
  * string of digits, ISO 8601 shipDate, known order items, no more units than were ordered), and
  * the listings patch. A second confirmShipment with the same packageReferenceId edits that
  * package, as Amazon documents ("Confirm the shipment status"); another id adds a package.
  *
  * Controls under /sandbox/amazon/… seed orders and listings, show what Amazon holds, change an
- * order's status, steer LWA, and produce ORDER_CHANGE notifications the way an EventBridge API
- * destination would post them (raw, in an EventBridge event, or as an SQS message), with the API
- * key header, into the shared callback queue or in the answer.
+ * order's status, steer LWA and the Tokens API (which data elements the application is approved
+ * for, how it refuses the others), make the next calls of one operation fail, and produce
+ * ORDER_CHANGE notifications the way an EventBridge API destination would post them (raw, in an
+ * EventBridge event, or as an SQS message), with the API key header, into the shared callback
+ * queue or in the answer.
  */
 import type { Callbacks } from "./callbacks";
 import { type Faults, failAfter, failBefore } from "./faults";
@@ -62,7 +67,19 @@ type NotifyOptions = {
 };
 
 /** Each operation's documented default rate (requests per second), sent as x-amzn-RateLimit-Limit. */
-const RATES: Record<string, string> = { getOrder: "0.5", getOrderItems: "0.5", confirmShipment: "2.0", patchListingsItem: "5.0" };
+const RATES: Record<string, string> = { createRestrictedDataToken: "1.0", getOrder: "0.5", getOrderItems: "0.5", confirmShipment: "2.0", patchListingsItem: "5.0" };
+
+/** Data elements the Tokens API knows (tokens_2021-03-01.json RestrictedResource.dataElements). */
+const DATA_ELEMENTS = ["buyerInfo", "shippingAddress", "buyerTaxInformation"];
+/** Order statuses whose getOrder carries a ShippingAddress at all (ordersV0.json Order.ShippingAddress). */
+const ADDRESS_STATUSES = new Set(["Unshipped", "PartiallyShipped", "Shipped", "InvoiceUnconfirmed"]);
+/** What getOrder's ShippingAddress keeps without an RDT for shippingAddress. */
+const PUBLIC_ADDRESS_FIELDS = ["City", "County", "District", "StateOrRegion", "Municipality", "PostalCode", "CountryCode"];
+/** What getOrder's BuyerInfo keeps without an RDT for buyerInfo ("The anonymized email address of the buyer"). */
+const PUBLIC_BUYER_FIELDS = ["BuyerEmail"];
+
+type RestrictedResource = { method: string; path: string; dataElements: string[] };
+type Rdt = { expiresAt: number; resources: RestrictedResource[] };
 
 const uuid = () => crypto.randomUUID();
 /** Amazon's order times have whole seconds: "1970-01-19T03:58:32Z". */
@@ -87,6 +104,15 @@ export class AmazonSandbox {
 	#lwa = { grants: 0, refused: 0 };
 	#orders = new Map<string, StoredOrder>();
 	#listings = new Map<string, Listing>();
+	#rdts = new Map<string, Rdt>();
+	#rdtTtlSeconds = 3600;
+	/** The data elements the application is approved for (its restricted roles). */
+	#approved = new Set(DATA_ELEMENTS);
+	/** How createRestrictedDataToken refuses elements the application lacks: 400 InvalidInput or 403 Unauthorized. */
+	#refusal: 400 | 403 = 400;
+	#rdt = { issued: 0, refused: 0, used: 0, denied: 0 };
+	/** Answers the next calls of one operation give, whatever the request (control /sandbox/amazon/fail). */
+	#operationFailures: Array<{ operation: string; status: number }> = [];
 
 	constructor(options: { clientId: string; clientSecret: string; refreshToken: string; notificationKey: string; faults: Faults; callbacks: Callbacks }) {
 		this.#clientId = options.clientId;
@@ -103,6 +129,15 @@ export class AmazonSandbox {
 		const raw = request.method === "GET" ? "" : await request.text(); // read first: a fault answered early must not leave the body unread
 		const operation = operationOf(request.method, url.pathname);
 		const rate = { "x-amzn-RateLimit-Limit": RATES[operation ?? ""] ?? "1.0" };
+		const steered = this.#operationFailures.findIndex((f) => f.operation === operation);
+		if (steered >= 0) {
+			const [{ status }] = this.#operationFailures.splice(steered, 1) as [{ operation: string; status: number }];
+			if (status === 429) return errors(429, "QuotaExceeded", "You exceeded your quota for the requested resource.", "", rate);
+			if (status === 403) return errors(403, "Unauthorized", "Access to requested resource is denied.", "");
+			if (status === 503) return errors(503, "ServiceUnavailable", "Temporary overloading or maintenance of the server.");
+			if (status >= 500) return errors(status, "InternalFailure", "We encountered an internal error. Please try again.");
+			return errors(status, "InvalidInput", "Invalid Input", "", rate);
+		}
 		const fault = this.#faults.pick("amazon");
 		const early = await failBefore(fault?.kind === "throttle" ? { ...fault, kind: "429" } : fault, {
 			// Statuses from the models; the wording is the sandbox's.
@@ -160,22 +195,43 @@ export class AmazonSandbox {
 
 	#api(request: Request, url: URL, raw: string, rate: Record<string, string>): Response {
 		const token = request.headers.get("x-amz-access-token");
-		const expiresAt = token ? this.#tokens.get(token) : undefined;
+		const rdt = token ? this.#rdts.get(token) : undefined;
+		const expiresAt = token ? (rdt?.expiresAt ?? this.#tokens.get(token)) : undefined;
 		// 403 "Access Denied, Unauthorized, Expired Token, or Invalid Signature" (models); the
 		// message and details are those SP-API answers with (quoted in selling-partner-api-docs issues).
-		if (!token) return errors(403, "Unauthorized", "Access to requested resource is denied.", "");
-		if (expiresAt === undefined) return errors(403, "Unauthorized", "Access to requested resource is denied.", "The access token you provided is revoked, malformed or invalid.");
-		if (expiresAt <= Date.now()) return errors(403, "Unauthorized", "Access to requested resource is denied.", "The access token you provided has expired.");
+		const denied = (details = "") => errors(403, "Unauthorized", "Access to requested resource is denied.", details);
+		if (!token) return denied();
+		if (expiresAt === undefined) return denied("The access token you provided is revoked, malformed or invalid.");
+		if (expiresAt <= Date.now()) return denied("The access token you provided has expired.");
 
 		const path = url.pathname;
+		// An RDT authorizes the restricted resources it was issued for and nothing else: another
+		// order's path, another operation, the Tokens API itself. Using one elsewhere is answered
+		// 403 Unauthorized with empty details (as reported in selling-partner-api-docs #2011).
+		let pii = new Set<string>();
+		if (rdt) {
+			const apiPath = safeDecode(path.replace(/^\/amazon/, ""));
+			const grant = rdt.resources.find((r) => r.method === request.method && safeDecode(r.path) === apiPath);
+			if (!grant) {
+				this.#rdt.denied++;
+				return denied();
+			}
+			this.#rdt.used++;
+			pii = new Set(grant.dataElements);
+		}
+		if (path === "/amazon/tokens/2021-03-01/restrictedDataToken") {
+			if (request.method !== "POST") return errors(405, "MethodNotAllowed", `${request.method} is not allowed here`);
+			return this.#createRdt(raw, rate);
+		}
+
 		let match = /^\/amazon\/orders\/v0\/orders\/([^/]+)(\/orderItems|\/shipmentConfirmation)?$/.exec(path);
 		if (match) {
 			const orderId = decodeURIComponent(match[1]!);
 			const stored = this.#orders.get(orderId);
 			const ok = (body: unknown, status = 200) => Response.json(body, { status, headers: { "x-amzn-RequestId": uuid(), ...rate } });
 			const missing = () => errors(404, "NotFound", `Order ${orderId} not found for this seller.`, "", rate);
-			if (request.method === "GET" && !match[2]) return stored ? ok({ payload: stored.order }) : missing();
-			if (request.method === "GET" && match[2] === "/orderItems") return stored ? this.#items(stored, url, rate) : missing();
+			if (request.method === "GET" && !match[2]) return stored ? ok({ payload: redactOrder(stored.order, pii) }) : missing();
+			if (request.method === "GET" && match[2] === "/orderItems") return stored ? this.#items(stored, url, rate, pii) : missing();
 			if (request.method === "POST" && match[2] === "/shipmentConfirmation") {
 				if (!stored) return missing();
 				stored.confirmAttempts++;
@@ -188,8 +244,58 @@ export class AmazonSandbox {
 		return errors(404, "NotFound", "Resource not found");
 	}
 
-	/** getOrderItems, paged by an opaque NextToken. */
-	#items(stored: StoredOrder, url: URL, rate: Record<string, string>): Response {
+	/**
+	 * createRestrictedDataToken (tokens_2021-03-01.json). The sandbox issues RDTs for getOrder and
+	 * getOrderItems of a specific order (the paths the model gives "For a specific order"), which
+	 * need dataElements. The 400 for a malformed request is the model's sandbox answer; the refusals
+	 * for a resource or data element the application may not have are those SP-API was seen to
+	 * give: 400 InvalidInput "Application do not have access to some or all requested resource"
+	 * (selling-partner-api-docs #702) and "Application does not have access to one or more
+	 * requested data elements: [buyerInfo, shippingAddress]" (#1201), or, set with the control,
+	 * 403 Unauthorized "Access to requested resource is denied." (#830).
+	 */
+	#createRdt(raw: string, rate: Record<string, string>): Response {
+		const invalid = (details: string) => errors(400, "InvalidRequest", "Request is missing or has invalid parameters", details, rate);
+		let body: Json;
+		try {
+			body = JSON.parse(raw) as Json;
+		} catch {
+			return invalid("Request body is not valid JSON.");
+		}
+		const list = body?.restrictedResources;
+		if (!Array.isArray(list) || list.length === 0) return invalid("Resource not provided.");
+		if (list.length > 50) return invalid("A maximum of 50 restricted resources can be requested.");
+		const resources: RestrictedResource[] = [];
+		const noAccess = () => {
+			this.#rdt.refused++;
+			return errors(400, "InvalidInput", "Application do not have access to some or all requested resource", "", rate);
+		};
+		for (const entry of list as Json[]) {
+			if (typeof entry !== "object" || entry === null) return invalid("Resource not provided.");
+			if (typeof entry.method !== "string" || !["GET", "PUT", "POST", "DELETE"].includes(entry.method)) return invalid("Method not provided.");
+			if (typeof entry.path !== "string" || !entry.path.startsWith("/")) return invalid("Path not provided.");
+			const elements = entry.dataElements;
+			if (elements !== undefined && (!Array.isArray(elements) || elements.some((e) => typeof e !== "string" || !DATA_ELEMENTS.includes(e)))) {
+				return invalid(`dataElements must be among ${DATA_ELEMENTS.join(", ")}.`);
+			}
+			// Only getOrder and getOrderItems of one order are restricted operations here; they take dataElements.
+			if (entry.method !== "GET" || !/^\/orders\/v0\/orders\/[^/{}]+(\/orderItems)?$/.test(entry.path) || !elements?.length) return noAccess();
+			resources.push({ method: entry.method, path: entry.path, dataElements: [...new Set(elements as string[])] });
+		}
+		const lacking = [...new Set(resources.flatMap((r) => r.dataElements))].filter((e) => !this.#approved.has(e)).sort();
+		if (lacking.length > 0) {
+			this.#rdt.refused++;
+			if (this.#refusal === 403) return errors(403, "Unauthorized", "Access to requested resource is denied.", "");
+			return errors(400, "InvalidInput", `Application does not have access to one or more requested data elements: [${lacking.join(", ")}]`, "", rate);
+		}
+		const token = `Atz.sprdt|sandbox-${uuid().replaceAll("-", "")}`;
+		this.#rdts.set(token, { expiresAt: Date.now() + this.#rdtTtlSeconds * 1000, resources });
+		this.#rdt.issued++;
+		return Response.json({ restrictedDataToken: token, expiresIn: this.#rdtTtlSeconds }, { headers: { "x-amzn-RequestId": uuid(), ...rate } });
+	}
+
+	/** getOrderItems, paged by an opaque NextToken; an item's BuyerInfo (gift wrap, customization) only with buyerInfo. */
+	#items(stored: StoredOrder, url: URL, rate: Record<string, string>, pii: Set<string>): Response {
 		const orderId = stored.order.AmazonOrderId as string;
 		const next = url.searchParams.get("NextToken");
 		let offset = 0;
@@ -203,7 +309,11 @@ export class AmazonSandbox {
 			if (!decoded || decoded[1] !== orderId) return errors(400, "InvalidInput", "Invalid NextToken", "", rate);
 			offset = Number(decoded[2]);
 		}
-		const page = stored.items.slice(offset, offset + stored.itemsPerPage);
+		const page = stored.items.slice(offset, offset + stored.itemsPerPage).map((item) => {
+			if (pii.has("buyerInfo") || !("BuyerInfo" in item)) return item;
+			const { BuyerInfo: _restricted, ...rest } = item;
+			return rest;
+		});
 		const more = offset + stored.itemsPerPage < stored.items.length;
 		const payload: Json = { AmazonOrderId: orderId, OrderItems: page };
 		if (more) payload.NextToken = btoa(`${orderId}:${offset + stored.itemsPerPage}`);
@@ -464,9 +574,10 @@ export class AmazonSandbox {
 
 	#notify(stored: StoredOrder, options: NotifyOptions): Response {
 		const { notificationId, ...callback } = this.#delivery(stored, options);
-		if (options.deliver === "return") return Response.json({ notificationId, callback });
+		const amazonOrderId = stored.order.AmazonOrderId;
+		if (options.deliver === "return") return Response.json({ amazonOrderId, notificationId, callback });
 		this.#callbacks.enqueue(callback);
-		return Response.json({ notificationId, queued: true });
+		return Response.json({ amazonOrderId, notificationId, queued: true });
 	}
 
 	/** Test and demo controls, no auth. */
@@ -524,6 +635,36 @@ export class AmazonSandbox {
 				this.#listings.set(`${listing.sellerId}/${listing.sku}`, listing);
 				return Response.json(listing);
 			}
+			case "POST /sandbox/amazon/fail": {
+				// { operation: "getOrder", statuses: [429, 403] }: the next calls of that operation (by
+				// its SP-API name) answer so, one status each; faults, by contrast, hit whichever call comes next.
+				const body = await input();
+				if (body.clear) this.#operationFailures = [];
+				if (body.clear && body.operation === undefined) return Response.json({ pending: [] });
+				if (typeof body.operation !== "string" || !Array.isArray(body.statuses)) return Response.json({ error: "operation and statuses are required" }, { status: 400 });
+				for (const status of body.statuses as unknown[]) if (Number.isInteger(status)) this.#operationFailures.push({ operation: body.operation, status: status as number });
+				return Response.json({ pending: this.#operationFailures });
+			}
+			case "GET /sandbox/amazon/tokens":
+				return Response.json(this.#tokensState());
+			case "POST /sandbox/amazon/tokens": {
+				// dataElements: what the application is approved for (its restricted roles; all by
+				// default); refusal: 400 or 403, how elements it lacks are refused; rdtTtlSeconds:
+				// expiresIn of new RDTs; expire: RDTs already issued expire; reset: all of it back to
+				// the defaults, the counts to zero.
+				const body = await input();
+				if (body.reset) {
+					this.#approved = new Set(DATA_ELEMENTS);
+					this.#refusal = 400;
+					this.#rdtTtlSeconds = 3600;
+					this.#rdt = { issued: 0, refused: 0, used: 0, denied: 0 };
+				}
+				if (Array.isArray(body.dataElements)) this.#approved = new Set((body.dataElements as unknown[]).filter((e): e is string => typeof e === "string"));
+				if (body.refusal === 400 || body.refusal === 403) this.#refusal = body.refusal;
+				if (Number.isInteger(body.rdtTtlSeconds) && (body.rdtTtlSeconds as number) > 0) this.#rdtTtlSeconds = body.rdtTtlSeconds as number;
+				if (body.expire) for (const rdt of this.#rdts.values()) rdt.expiresAt = 0;
+				return Response.json(this.#tokensState());
+			}
 			case "GET /sandbox/amazon/lwa":
 				return Response.json({ ...this.#lwa, tokenTtlSeconds: this.#tokenTtlSeconds, live: this.#tokens.size });
 			case "POST /sandbox/amazon/lwa": {
@@ -532,12 +673,19 @@ export class AmazonSandbox {
 				const body = await input();
 				if (Number.isInteger(body.tokenTtlSeconds) && (body.tokenTtlSeconds as number) > 0) this.#tokenTtlSeconds = body.tokenTtlSeconds as number;
 				if (body.expire) for (const token of this.#tokens.keys()) this.#tokens.set(token, 0);
-				if (body.revoke) this.#tokens.clear();
+				if (body.revoke) {
+					this.#tokens.clear();
+					this.#rdts.clear();
+				}
 				if (Array.isArray(body.fail)) this.#lwaFailures.push(...(body.fail as number[]));
 				return Response.json({ ...this.#lwa, tokenTtlSeconds: this.#tokenTtlSeconds, live: this.#tokens.size });
 			}
 		}
 		return Response.json({ error: "Not Found" }, { status: 404 });
+	}
+
+	#tokensState() {
+		return { dataElements: [...this.#approved], refusal: this.#refusal, rdtTtlSeconds: this.#rdtTtlSeconds, ...this.#rdt, live: this.#rdts.size };
 	}
 
 	/** Stores a getOrder payload and its items as given (a documented example, say). */
@@ -559,9 +707,12 @@ export class AmazonSandbox {
 
 	/**
 	 * Builds an MFN order in the documented shape from
-	 * `{ amazonOrderId?, status?, marketplaceId?, currency?, shipping?, shipTo?, lines: [{ sku, title?, quantity, price, tax? }] }`
-	 * (prices as decimal strings with two decimals). The ship-to holds only what getOrder returns
-	 * without a Restricted Data Token.
+	 * `{ amazonOrderId?, status?, marketplaceId?, currency?, shipping?, shipTo?, buyer?, lines: [{ sku, title?, quantity, price, tax? }] }`
+	 * (prices as decimal strings with two decimals). `shipTo` takes the canonical address fields
+	 * (name, company, address1, address2, city, provinceCode, zip, countryCode, phone) and `buyer`
+	 * `{ name?, email? }`; by default the order goes to John Doe at the documented example's
+	 * 1 Cross St., Canton MI. The sandbox holds all of it; getOrder shows the name, street and
+	 * phone only to a Restricted Data Token.
 	 */
 	#seedBuilt(body: Json): StoredOrder | { error: string } {
 		const lines = Array.isArray(body.lines) ? (body.lines as Json[]) : [];
@@ -612,6 +763,9 @@ export class AmazonSandbox {
 		const now = Date.now();
 		const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
 		const shipTo = (body.shipTo ?? {}) as Json;
+		const buyer = (body.buyer ?? {}) as Json;
+		const str = (value: unknown, fallback?: string) => (typeof value === "string" ? value : fallback);
+		const name = str(shipTo.name, "John Doe");
 		const order: Json = {
 			AmazonOrderId: typeof body.amazonOrderId === "string" ? body.amazonOrderId : `11${digits(1)}-${digits(7)}-${digits(7)}`,
 			PurchaseDate: iso(now),
@@ -641,13 +795,19 @@ export class AmazonSandbox {
 			IsIBA: false,
 			IsISPU: false,
 			IsAccessPointOrder: false,
-			ShippingAddress: {
-				City: shipTo.city ?? "CANTON",
-				StateOrRegion: shipTo.provinceCode ?? "MI",
-				PostalCode: shipTo.zip ?? "48817",
-				CountryCode: shipTo.countryCode ?? "US",
-			},
-			BuyerInfo: { BuyerEmail: `${digits(12)}@marketplace.amazon.com` },
+			ShippingAddress: dropUndefined({
+				Name: name,
+				CompanyName: str(shipTo.company),
+				AddressLine1: str(shipTo.address1, "1 Cross St."),
+				AddressLine2: str(shipTo.address2),
+				City: str(shipTo.city, "CANTON"),
+				StateOrRegion: str(shipTo.provinceCode, "MI"),
+				PostalCode: str(shipTo.zip, "48817"),
+				CountryCode: str(shipTo.countryCode, "US"),
+				Phone: str(shipTo.phone, "+1 734-555-0142"),
+				AddressType: str(shipTo.company) ? "Commercial" : "Residential",
+			}),
+			BuyerInfo: { BuyerEmail: str(buyer.email, `${digits(12)}@marketplace.amazon.com`), BuyerName: str(buyer.name, name) },
 			AutomatedShippingSettings: { HasAutomatedShippingSettings: false },
 			EasyShipShipmentStatus: null,
 			ElectronicInvoiceStatus: "NotRequired",
@@ -664,6 +824,7 @@ export class AmazonSandbox {
 }
 
 function operationOf(method: string, path: string): string | null {
+	if (path.startsWith("/amazon/tokens/")) return "createRestrictedDataToken";
 	if (path.startsWith("/amazon/listings/")) return "patchListingsItem";
 	if (method === "POST" && path.endsWith("/shipmentConfirmation")) return "confirmShipment";
 	if (path.endsWith("/orderItems")) return "getOrderItems";
@@ -693,4 +854,36 @@ function applyPatch(listing: Listing, patch: Json): void {
 			break;
 		}
 	}
+}
+
+function safeDecode(path: string): string {
+	try {
+		return decodeURIComponent(path);
+	} catch {
+		return path;
+	}
+}
+
+/**
+ * getOrder's payload as Amazon returns it for a token that unlocks `pii`: ShippingAddress only
+ * for orders that are Unshipped, PartiallyShipped, Shipped or InvoiceUnconfirmed, and then only
+ * city, region, postal code and country without shippingAddress ("Use a Restricted Data Token
+ * (RDT) … to access the restricted data in ShippingAddress, for example, Name, AddressLine1,
+ * AddressLine2, AddressLine3, Phone, AddressType and ExtendedFields"); BuyerInfo only its
+ * anonymized email without buyerInfo ("restricted data in BuyerInfo, for example, BuyerName,
+ * BuyerTaxInfo, PurchaseOrderNumber"); BuyerTaxInformation only with buyerTaxInformation.
+ */
+function redactOrder(order: Json, pii: Set<string>): Json {
+	const copy = structuredClone(order);
+	const pick = (value: unknown, keep: string[]) =>
+		Object.fromEntries(Object.entries((value ?? {}) as Json).filter(([key]) => keep.includes(key)));
+	if (!ADDRESS_STATUSES.has(copy.OrderStatus as string)) delete copy.ShippingAddress;
+	else if (copy.ShippingAddress && !pii.has("shippingAddress")) copy.ShippingAddress = pick(copy.ShippingAddress, PUBLIC_ADDRESS_FIELDS);
+	if (copy.BuyerInfo && !pii.has("buyerInfo")) copy.BuyerInfo = pick(copy.BuyerInfo, PUBLIC_BUYER_FIELDS);
+	if (!pii.has("buyerTaxInformation")) delete copy.BuyerTaxInformation;
+	return copy;
+}
+
+function dropUndefined(fields: Record<string, string | undefined>): Json {
+	return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
 }

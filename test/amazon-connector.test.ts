@@ -1,11 +1,12 @@
 import { env } from "cloudflare:workers";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
 	AmazonAccount,
 	type AmazonCredentials,
 	amazonCarrier,
 	clearLwaTokens,
 	fetchAmazonOrder,
+	fetchAmazonOrderDetailed,
 	lwaAccessToken,
 	packageReferenceId,
 	parseAmazonNotification,
@@ -438,7 +439,8 @@ describe("SP-API client against the sandbox", () => {
 		if (!result.ok) throw new Error(result.error);
 		expect(result.value.lines.map((l) => [l.sku, l.quantity, l.unitPrice.amount])).toStrictEqual(lines.map((l) => [l.sku, l.quantity, 250]));
 		expect(result.value.total).toStrictEqual(usd(15 * 250 + 399));
-		expect(result.value.shipTo).toStrictEqual({ city: "CANTON", province: "MI", provinceCode: "MI", countryCode: "US", zip: "48817" });
+		// The sandbox's default recipient, read with the Restricted Data Token every fetch asks for.
+		expect(result.value.shipTo).toStrictEqual({ name: "John Doe", address1: "1 Cross St.", city: "CANTON", province: "MI", provinceCode: "MI", countryCode: "US", zip: "48817", phone: "+1 734-555-0142" });
 	});
 
 	it("takes a notification the sandbox posts through its API destination, end to end", async () => {
@@ -474,8 +476,16 @@ describe("SP-API client against the sandbox", () => {
 		await seed({ amazonOrderId: id, lines: [{ sku: "CAP-NVY", quantity: 1, price: "12.50" }] });
 		await lwaAccessToken({ tokenEndpoint: account.tokenEndpoint!, clientId: account.lwaClientId, clientSecret: credentials.lwaClientSecret, refreshToken: credentials.refreshToken }, options);
 		await fault("429");
-		// getOrder's rate is 0.5 requests per second: one request's worth is 2 s.
-		expect(await fetchAmazonOrder(account, credentials, CONNECTION, id, options)).toEqual({ ok: false, retryable: true, status: 429, retryAfterMs: 2000, error: expect.stringContaining("QuotaExceeded") });
+		// A fetch begins with createRestrictedDataToken, whose rate is 1 request per second: one
+		// request's worth is 1 s. Throttling is the fetch's failure, not a reason to read the order
+		// without its address.
+		expect(await fetchAmazonOrder(account, credentials, CONNECTION, id, options)).toEqual({
+			ok: false,
+			retryable: true,
+			status: 429,
+			retryAfterMs: 1000,
+			error: expect.stringMatching(/restrictedDataToken: 429 QuotaExceeded/),
+		});
 		await fault("503");
 		expect(await fetchAmazonOrder(account, credentials, CONNECTION, id, options)).toMatchObject({ ok: false, retryable: true, status: 503 });
 		await fault("500");
@@ -588,5 +598,253 @@ describe("SP-API client against the sandbox", () => {
 		expect(await pushAmazonAvailability(account, credentials, { sku: odd, quantity: 4 }, options)).toMatchObject({ ok: true });
 		const oddListing = (await (await sandbox(`/sandbox/amazon/listings/${encodeURIComponent(odd)}`)).json()) as { attributes: { fulfillment_availability: Array<{ quantity: number }> } };
 		expect(oddListing.attributes.fulfillment_availability[0]!.quantity).toBe(4);
+	});
+});
+
+describe("Restricted Data Tokens: the buyer's name, street and phone", () => {
+	type TokensState = { dataElements: string[]; refusal: number; issued: number; refused: number; used: number; denied: number };
+	const tokensState = async () => (await (await sandbox("/sandbox/amazon/tokens")).json()) as TokensState;
+	const delta = (before: TokensState, after: TokensState) => ({
+		issued: after.issued - before.issued,
+		refused: after.refused - before.refused,
+		used: after.used - before.used,
+		denied: after.denied - before.denied,
+	});
+	const lwaToken = async () => {
+		const token = await lwaAccessToken({ tokenEndpoint: account.tokenEndpoint!, clientId: account.lwaClientId, clientSecret: credentials.lwaClientSecret, refreshToken: credentials.refreshToken }, options);
+		if (!token.ok) throw new Error(token.error);
+		return token.value;
+	};
+	const api = (path: string, token: string | null, init: RequestInit = {}) =>
+		sandbox(`/amazon${path}`, { ...init, headers: { ...(token ? { "x-amz-access-token": token } : {}), "content-type": "application/json", ...init.headers } });
+	const createRdt = (token: string | null, restrictedResources: unknown) =>
+		api("/tokens/2021-03-01/restrictedDataToken", token, { method: "POST", body: JSON.stringify({ restrictedResources }) });
+	const shipTo = { name: "Jane Q. Buyer", address1: "742 Evergreen Terrace", address2: "Apt 2", city: "Springfield", provinceCode: "OR", zip: "97403", countryCode: "US", phone: "+1 541-555-0199" };
+	const buyer = { name: "Jane Q. Buyer", email: "5t6y7u8i9o0p@marketplace.amazon.com" };
+	/** What getOrder gives without a token for shippingAddress / buyerInfo (ordersV0.json: the rest is restricted). */
+	const publicShipTo = { city: "Springfield", province: "OR", provinceCode: "OR", countryCode: "US", zip: "97403" };
+
+	beforeEach(async () => {
+		await post("/sandbox/amazon/tokens", { reset: true });
+		await post("/sandbox/amazon/fail", { clear: true });
+	});
+	afterAll(async () => {
+		await post("/sandbox/amazon/tokens", { reset: true });
+		await post("/sandbox/amazon/fail", { clear: true });
+	});
+
+	it("asks for an RDT for this order's getOrder and getOrderItems, and normalizes the name, street, phone and buyer exactly", async () => {
+		const id = orderId();
+		const seeded = await seed({ amazonOrderId: id, lines: [{ sku: "TEE-BLK-M", title: "Tee, black, M", quantity: 2, price: "19.99", tax: "3.30" }], shipping: "4.99", shipTo, buyer });
+		const held = await state(id);
+		const before = await tokensState();
+		const result = await fetchAmazonOrderDetailed(account, credentials, CONNECTION, id, options);
+		expect(result).toStrictEqual({
+			ok: true,
+			value: {
+				order: {
+					connection: CONNECTION,
+					channel: "amazon",
+					channelOrderId: id,
+					channelOrderName: id,
+					currency: "USD",
+					lines: [
+						{
+							channelLineId: seeded.items[0]!.orderItemId,
+							sku: "TEE-BLK-M",
+							title: "Tee, black, M",
+							quantity: 2,
+							unitPrice: usd(1999),
+							discounts: [],
+							taxes: [{ title: "Tax", amount: usd(330) }],
+							requiresShipping: true,
+						},
+					],
+					shippingLines: [{ channelLineId: "shipping", title: "Standard", code: "Std US D2D Dom", price: usd(499), discounts: [], taxes: [] }],
+					taxes: [{ title: "Tax", amount: usd(330) }],
+					taxesIncluded: false,
+					discounts: [],
+					subtotal: usd(3998),
+					total: usd(4827),
+					customer: { email: buyer.email, name: "Jane Q. Buyer", phone: "+1 541-555-0199" },
+					shipTo: { ...shipTo, province: "OR" },
+					financialStatus: "authorized",
+					fulfillmentStatus: "unfulfilled",
+					cancelledAt: null,
+					refunds: [],
+					createdAt: new Date(held.order.PurchaseDate as string).toISOString(),
+					sourceUpdatedAt: new Date(held.order.LastUpdateDate as string).toISOString(),
+				} satisfies CanonicalOrder,
+				dataElements: ["buyerInfo", "shippingAddress"],
+				refused: [],
+			},
+		});
+		// One token, used for getOrder and getOrderItems; the next fetch asks for a new one.
+		expect(delta(before, await tokensState())).toStrictEqual({ issued: 1, refused: 0, used: 2, denied: 0 });
+		expect((await fetchAmazonOrder(account, credentials, CONNECTION, id, options)).ok).toBe(true);
+		expect(delta(before, await tokensState())).toStrictEqual({ issued: 2, refused: 0, used: 4, denied: 0 });
+	});
+
+	it("reads the street from whichever address line holds it, and the buyer's phone from the ship-to", () => {
+		const order = structuredClone(getOrderDocumented) as any;
+		Object.assign(order.payload, { OrderStatus: "Unshipped" });
+		order.payload.ShippingAddress = { Name: "Hans Muster", AddressLine2: "Hauptstr. 1", AddressLine3: "Hinterhaus", City: "Berlin", PostalCode: "10115", CountryCode: "DE", Phone: "+49 30 1234567" };
+		const result = parseAmazonOrder(order, [getOrderItemsPendingAdapted], CONNECTION);
+		if (!result.ok) throw new Error(result.error);
+		expect(result.order.shipTo).toStrictEqual({ name: "Hans Muster", address1: "Hauptstr. 1", address2: "Hinterhaus", city: "Berlin", countryCode: "DE", zip: "10115", phone: "+49 30 1234567" });
+		expect(result.order.customer).toStrictEqual({ email: "user@example.com", name: "John Doe", phone: "+49 30 1234567" });
+	});
+
+	it("with the LWA token alone, getOrder leaves out the name, street, phone and buyer name, and getOrderItems the items' buyer info", async () => {
+		const id = orderId();
+		await seed({ amazonOrderId: id, lines: [{ sku: "MUG-BLU", quantity: 1, price: "8.00" }], shipTo, buyer });
+		const token = await lwaToken();
+		const order = (await (await api(`/orders/v0/orders/${id}`, token)).json()) as { payload: Record<string, unknown> };
+		expect(order.payload.ShippingAddress).toStrictEqual({ City: "Springfield", StateOrRegion: "OR", PostalCode: "97403", CountryCode: "US" });
+		expect(order.payload.BuyerInfo).toStrictEqual({ BuyerEmail: buyer.email });
+
+		// An item with gift details (the documented OrderItem BuyerInfo fields): only with buyerInfo for the items.
+		const giftId = orderId();
+		const giftOrder = structuredClone(getOrderTestCase200) as any;
+		Object.assign(giftOrder.payload, { AmazonOrderId: giftId, ShippingAddress: { Name: "Gift Recipient", AddressLine1: "1 Main St", City: "Seattle", StateOrRegion: "WA", PostalCode: "98101", CountryCode: "US" } });
+		const giftItems = structuredClone(getOrderItemsTestCase200) as any;
+		giftItems.payload.AmazonOrderId = giftId;
+		giftItems.payload.OrderItems[0].BuyerInfo = { GiftMessageText: "Happy birthday!", GiftWrapLevel: "Classic" };
+		await seed({ order: giftOrder, items: giftItems });
+		const plain = (await (await api(`/orders/v0/orders/${giftId}/orderItems`, token)).json()) as any;
+		expect(plain.payload.OrderItems[0].BuyerInfo).toBeUndefined();
+		const rdt = (await (await createRdt(token, [{ method: "GET", path: `/orders/v0/orders/${giftId}/orderItems`, dataElements: ["buyerInfo"] }])).json()) as { restrictedDataToken: string };
+		const restricted = (await (await api(`/orders/v0/orders/${giftId}/orderItems`, rdt.restrictedDataToken)).json()) as any;
+		expect(restricted.payload.OrderItems[0].BuyerInfo).toStrictEqual({ GiftMessageText: "Happy birthday!", GiftWrapLevel: "Classic" });
+
+		// A Pending order has no ShippingAddress at all, token or not ("only available for … Unshipped, PartiallyShipped, Shipped and InvoiceUnconfirmed").
+		const pendingId = orderId();
+		await seed({ amazonOrderId: pendingId, status: "Pending", lines: [{ sku: "MUG-BLU", quantity: 1, price: "8.00" }], shipTo, buyer });
+		const pending = await fetchAmazonOrderDetailed(account, credentials, CONNECTION, pendingId, options);
+		if (!pending.ok) throw new Error(pending.error);
+		expect(pending.value.dataElements).toStrictEqual(["buyerInfo", "shippingAddress"]);
+		expect(pending.value.order.shipTo).toBeUndefined();
+		expect(pending.value.order.customer).toStrictEqual({ email: buyer.email, name: "Jane Q. Buyer" });
+	});
+
+	it("falls back to the LWA token when the application lacks the restricted roles (400 or 403), and asks for shippingAddress alone when only buyerInfo is lacking", async () => {
+		const id = orderId();
+		await seed({ amazonOrderId: id, lines: [{ sku: "CAP-NVY", quantity: 1, price: "12.50" }], shipTo, buyer });
+		const fetchIt = async () => {
+			const result = await fetchAmazonOrderDetailed(account, credentials, CONNECTION, id, options);
+			if (!result.ok) throw new Error(result.error);
+			return result.value;
+		};
+
+		// No role at all, refused as observed from SP-API: 400 InvalidInput naming the elements, so shippingAddress alone is not asked for.
+		await post("/sandbox/amazon/tokens", { dataElements: [], refusal: 400 });
+		let before = await tokensState();
+		let fetched = await fetchIt();
+		expect(fetched.dataElements).toStrictEqual([]);
+		expect(fetched.refused).toStrictEqual([
+			"Amazon createRestrictedDataToken buyerInfo+shippingAddress: 400 InvalidInput: Application does not have access to one or more requested data elements: [buyerInfo, shippingAddress]",
+		]);
+		// Without name and street a 3PL will not ship it; that is what Amazon gives this application.
+		expect(fetched.order.shipTo).toStrictEqual(publicShipTo);
+		expect(fetched.order.customer).toStrictEqual({ email: buyer.email });
+		expect(fetched.order.lines).toMatchObject([{ sku: "CAP-NVY", quantity: 1, unitPrice: usd(1250) }]);
+		expect(delta(before, await tokensState())).toStrictEqual({ issued: 0, refused: 1, used: 0, denied: 0 });
+
+		// The same, refused with a bare 403 Unauthorized: nothing says which element, so shippingAddress alone is tried too.
+		await post("/sandbox/amazon/tokens", { refusal: 403 });
+		before = await tokensState();
+		fetched = await fetchIt();
+		expect(fetched.refused).toStrictEqual([
+			"Amazon createRestrictedDataToken buyerInfo+shippingAddress: 403 Unauthorized: Access to requested resource is denied.",
+			"Amazon createRestrictedDataToken shippingAddress: 403 Unauthorized: Access to requested resource is denied.",
+		]);
+		expect([fetched.dataElements, fetched.order.shipTo]).toStrictEqual([[], publicShipTo]);
+		expect(delta(before, await tokensState())).toStrictEqual({ issued: 0, refused: 2, used: 0, denied: 0 });
+
+		// Only the Direct-to-Consumer Delivery role: the address, not the buyer's name; the items are read with the LWA token.
+		await post("/sandbox/amazon/tokens", { dataElements: ["shippingAddress"], refusal: 400 });
+		before = await tokensState();
+		fetched = await fetchIt();
+		expect(fetched.dataElements).toStrictEqual(["shippingAddress"]);
+		expect(fetched.refused).toStrictEqual([
+			"Amazon createRestrictedDataToken buyerInfo+shippingAddress: 400 InvalidInput: Application does not have access to one or more requested data elements: [buyerInfo]",
+		]);
+		expect(fetched.order.shipTo).toStrictEqual({ ...shipTo, province: "OR" });
+		expect(fetched.order.customer).toStrictEqual({ email: buyer.email, phone: shipTo.phone });
+		expect(delta(before, await tokensState())).toStrictEqual({ issued: 1, refused: 1, used: 1, denied: 0 });
+	});
+
+	it("does not fall back on a throttled or failing Tokens API, and a token refused mid-fetch is retryable", async () => {
+		const id = orderId();
+		await seed({ amazonOrderId: id, lines: [{ sku: "SOCK-3PK", quantity: 1, price: "9.00" }], shipTo, buyer });
+		await post("/sandbox/amazon/fail", { operation: "createRestrictedDataToken", statuses: [429, 503] });
+		expect(await fetchAmazonOrder(account, credentials, CONNECTION, id, options)).toMatchObject({ ok: false, retryable: true, status: 429, retryAfterMs: 1000 });
+		expect(await fetchAmazonOrder(account, credentials, CONNECTION, id, options)).toMatchObject({ ok: false, retryable: true, status: 503 });
+		// getOrder's own rate is 0.5 requests per second: one request's worth is 2 s.
+		await post("/sandbox/amazon/fail", { operation: "getOrder", statuses: [429, 403] });
+		expect(await fetchAmazonOrder(account, credentials, CONNECTION, id, options)).toEqual({
+			ok: false,
+			retryable: true,
+			status: 429,
+			retryAfterMs: 2000,
+			error: expect.stringContaining("QuotaExceeded"),
+		});
+		expect(await fetchAmazonOrder(account, credentials, CONNECTION, id, options)).toEqual({
+			ok: false,
+			retryable: true,
+			status: 403,
+			error: `Amazon GET /orders/v0/orders/${id} with a Restricted Data Token: 403 Unauthorized: Access to requested resource is denied.`,
+		});
+		expect(await fetchAmazonOrder(account, credentials, CONNECTION, id, options)).toMatchObject({ ok: true, value: { shipTo: { name: "Jane Q. Buyer" } } });
+	});
+
+	it("issues an RDT only for the LWA token's seller, and it opens only the paths and data elements it was issued for", async () => {
+		const a = orderId();
+		const b = orderId();
+		await seed({ amazonOrderId: a, lines: [{ sku: "TEE-BLK-M", quantity: 1, price: "19.99" }], shipTo, buyer });
+		await seed({ amazonOrderId: b, lines: [{ sku: "TEE-BLK-M", quantity: 1, price: "19.99" }], shipTo, buyer });
+		const token = await lwaToken();
+		const denied = { errors: [{ code: "Unauthorized", message: "Access to requested resource is denied.", details: "" }] };
+
+		// The Tokens API takes the LWA access token, never an RDT and never nothing.
+		expect((await createRdt(null, [{ method: "GET", path: `/orders/v0/orders/${a}`, dataElements: ["shippingAddress"] }])).status).toBe(403);
+		const issued = await createRdt(token, [{ method: "GET", path: `/orders/v0/orders/${a}`, dataElements: ["shippingAddress"] }]);
+		expect(issued.status).toBe(200);
+		expect(issued.headers.get("x-amzn-RateLimit-Limit")).toBe("1.0");
+		const { restrictedDataToken: rdt, expiresIn } = (await issued.json()) as { restrictedDataToken: string; expiresIn: number };
+		expect([rdt, expiresIn]).toEqual([expect.stringMatching(/^Atz\.sprdt\|/), 3600]);
+		const viaRdt = await createRdt(rdt, [{ method: "GET", path: `/orders/v0/orders/${a}`, dataElements: ["shippingAddress"] }]);
+		expect([viaRdt.status, await viaRdt.json()]).toStrictEqual([403, denied]);
+
+		// Order A's getOrder, with the address but not the buyer's name (not asked for).
+		const before = await tokensState();
+		const own = (await (await api(`/orders/v0/orders/${a}`, rdt)).json()) as { payload: { ShippingAddress: Record<string, string>; BuyerInfo: Record<string, string> } };
+		expect(own.payload.ShippingAddress).toMatchObject({ Name: "Jane Q. Buyer", AddressLine1: "742 Evergreen Terrace", AddressLine2: "Apt 2", Phone: shipTo.phone });
+		expect(own.payload.BuyerInfo).toStrictEqual({ BuyerEmail: buyer.email });
+		// Another order, another operation of the same order, a write: refused.
+		for (const [path, init] of [
+			[`/orders/v0/orders/${b}`, {}],
+			[`/orders/v0/orders/${a}/orderItems`, {}],
+			[`/orders/v0/orders/${a}/shipmentConfirmation`, { method: "POST", body: "{}" }],
+		] as const) {
+			const response = await api(path, rdt, init);
+			expect([path, response.status, await response.json()]).toStrictEqual([path, 403, denied]);
+		}
+		expect(delta(before, await tokensState())).toStrictEqual({ issued: 0, refused: 0, used: 1, denied: 3 });
+
+		// An expired RDT is refused as an expired token.
+		await post("/sandbox/amazon/tokens", { expire: true });
+		expect(await (await api(`/orders/v0/orders/${a}`, rdt)).json()).toStrictEqual({
+			errors: [{ code: "Unauthorized", message: "Access to requested resource is denied.", details: "The access token you provided has expired." }],
+		});
+
+		// Requests the Tokens API refuses: no resources (the model's 400 example), no dataElements for an order path, an unknown element.
+		const refusedWith = async (resources: unknown) => {
+			const response = await createRdt(token, resources);
+			return [response.status, ((await response.json()) as typeof denied).errors[0]];
+		};
+		expect(await refusedWith([])).toStrictEqual([400, { code: "InvalidRequest", message: "Request is missing or has invalid parameters", details: "Resource not provided." }]);
+		expect(await refusedWith([{ method: "GET", path: `/orders/v0/orders/${a}` }])).toStrictEqual([400, { code: "InvalidInput", message: "Application do not have access to some or all requested resource", details: "" }]);
+		expect(await refusedWith([{ method: "GET", path: `/orders/v0/orders/${a}`, dataElements: ["everything"] }])).toMatchObject([400, { code: "InvalidRequest" }]);
 	});
 });

@@ -1,119 +1,67 @@
 import type { ChannelFulfillment } from "../../model/fulfillment";
 import type { CanonicalOrder } from "../../model/order";
-import { type CallFailure, type CallResult, retryAfterMs, send } from "../call";
-import { type AmazonAccount, type AmazonCredentials, LWA_TOKEN_ENDPOINT, spApiBase } from "./account";
-import { forgetLwaToken, type LwaClient, lwaAccessToken } from "./lwa";
+import type { CallResult } from "../call";
+import type { AmazonAccount, AmazonCredentials } from "./account";
 import { parseAmazonOrder } from "./normalize";
-import { AmazonErrorList, GetOrderItemsResponse, ListingsItemSubmissionResponse } from "./payloads";
+import { GetOrderItemsResponse, ListingsItemSubmissionResponse } from "./payloads";
+import { orderAccess } from "./rdt";
+import { type Options, orderPath, spApi } from "./sp-api";
 
 export type { CallResult };
 
 /**
  * The Selling Partner API calls ordersync makes for one seller: read an order and its items
- * (Orders API v0), confirm a shipment (Orders API v0 confirmShipment), set a SKU's quantity
- * (Listings Items 2021-08-01 patchListingsItem).
- *
- * Every call carries the LWA access token in `x-amz-access-token`; SigV4 is no longer needed
- * ("Starting October 2, 2023, SP-API no longer requires … AWS Signature Version 4").
- * Errors are `{ errors: [{ code, message, details }] }`. A 403 whose details say the token expired
- * or is invalid drops the cached token and is tried once more with a fresh one. 429
- * (QuotaExceeded) is retryable; Amazon sends no Retry-After, but `x-amzn-RateLimit-Limit`, when
- * present, is the operation's rate in requests per second, so the wait is one token's worth of it.
+ * (Orders API v0, with a Restricted Data Token for the buyer's name and address), confirm a
+ * shipment (Orders API v0 confirmShipment), set a SKU's quantity (Listings Items 2021-08-01
+ * patchListingsItem). How each call is made and its errors classified: ./sp-api.ts.
  *
  * Note: Orders v0 getOrder and getOrderItems are due to be removed by 2027-03-27 in favour of
- * Orders v2026-01-01; confirmShipment is not in that list.
+ * Orders v2026-01-01 (where roles replace RDTs); confirmShipment is not in that list.
  */
-
-type Options = { timeoutMs: number };
-
-const USER_AGENT = "ordersync/0.1 (Language=TypeScript; Platform=Cloudflare Workers)";
 
 /** getOrderItems pages followed before giving up (an order has far fewer items than this × page size). */
 const MAX_ITEM_PAGES = 20;
 
-function lwaClient(account: AmazonAccount, credentials: AmazonCredentials): LwaClient {
-	return {
-		tokenEndpoint: account.tokenEndpoint ?? LWA_TOKEN_ENDPOINT,
-		clientId: account.lwaClientId,
-		clientSecret: credentials.lwaClientSecret,
-		refreshToken: credentials.refreshToken,
-	};
-}
+/** An order as fetched, with what Amazon let ordersync see of the buyer's personal data. */
+export type AmazonFetchedOrder = {
+	order: CanonicalOrder;
+	/** Data elements the Restricted Data Token unlocked for getOrder; [] when read without one. */
+	dataElements: string[];
+	/** createRestrictedDataToken refusals (the application lacks a restricted role), if any. */
+	refused: string[];
+};
 
 /**
- * One SP-API call with its access token. Statuses in `readable` come back for the caller to read;
- * every other error is classified here (429, 5xx and network: retryable; other 4xx: not).
+ * createRestrictedDataToken for this order (./rdt.ts), then getOrder (GET /orders/v0/orders/{orderId})
+ * and getOrderItems (GET …/orderItems, following NextToken) with that token, normalized. When
+ * Amazon refuses the token because the application lacks the restricted roles, the order is read
+ * with the LWA token: it then has no recipient name, street or phone, and a 3PL will refuse to
+ * ship it. A payload ordersync cannot read is not retryable: the same answer would come back.
  */
-async function spApi(
+export async function fetchAmazonOrderDetailed(
 	account: AmazonAccount,
 	credentials: AmazonCredentials,
-	method: "GET" | "POST" | "PATCH",
-	path: string,
+	connectionId: string,
+	channelOrderId: string,
 	options: Options,
-	body?: unknown,
-	readable: number[] = [],
-): Promise<{ ok: true; response: Response } | CallFailure> {
-	const label = `Amazon ${method} ${path.split("?")[0]}`;
-	const client = lwaClient(account, credentials);
-	for (let attempt = 0; ; attempt++) {
-		const token = await lwaAccessToken(client, options);
-		if (!token.ok) return token;
-		const headers: Record<string, string> = {
-			"x-amz-access-token": token.value,
-			// Harmless without SigV4; whether it is still required is not documented.
-			"x-amz-date": new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, ""),
-			"user-agent": USER_AGENT,
-			accept: "application/json",
-		};
-		if (body !== undefined) headers["content-type"] = "application/json";
-		const result = await send(
-			`${spApiBase(account)}${path}`,
-			{ method, headers, body: body === undefined ? undefined : JSON.stringify(body) },
-			{ timeoutMs: options.timeoutMs, readable: (status) => status === 429 || (status >= 400 && status < 500) || readable.includes(status) },
-		);
-		if (!result.ok) return { ...result, error: `${label}: ${result.error}` };
-		const response = result.response;
-		if (response.ok || readable.includes(response.status)) return result;
-
-		const text = await response.text().catch(() => "");
-		const detail = errorText(text);
-		if (response.status === 429) {
-			const wait = retryAfterMs(response.headers.get("Retry-After")) ?? rateLimitWait(response.headers.get("x-amzn-RateLimit-Limit"));
-			return { ok: false, retryable: true, status: 429, error: `${label}: 429 ${detail}`, ...(wait === undefined ? {} : { retryAfterMs: wait }) };
-		}
-		// "The access token you provided has expired." / "… is revoked, malformed or invalid."
-		if (response.status === 403 && attempt === 0 && /access token/i.test(text)) {
-			forgetLwaToken(client, token.value);
-			continue;
-		}
-		return { ok: false, retryable: response.status === 408, status: response.status, error: `${label}: ${response.status} ${detail}` };
+): Promise<CallResult<AmazonFetchedOrder>> {
+	const access = await orderAccess(account, credentials, channelOrderId, options);
+	if (!access.ok) return access;
+	const { orderToken, itemsToken, dataElements, refused } = access.value;
+	const order = await spApi(account, credentials, "GET", orderPath(channelOrderId), options, orderToken ? { restrictedDataToken: orderToken } : {});
+	if (!order.ok) return order;
+	const orderBody: unknown = await order.response.json().catch(() => null);
+	const pages = await orderItemPages(account, credentials, channelOrderId, itemsToken, options);
+	if (!pages.ok) return pages;
+	const parsed = parseAmazonOrder(orderBody, pages.value, connectionId);
+	if (!parsed.ok) return { ok: false, retryable: false, error: `Amazon order ${channelOrderId}: ${parsed.error}` };
+	if (parsed.order.channelOrderId !== channelOrderId) {
+		return { ok: false, retryable: false, error: `Amazon order ${channelOrderId}: getOrder answered with order ${parsed.order.channelOrderId}` };
 	}
+	return { ok: true, value: { order: parsed.order, dataElements, refused } };
 }
 
-/** `code: message (details)` of each error in an ErrorList, or the raw text. */
-function errorText(text: string): string {
-	try {
-		const list = AmazonErrorList.safeParse(JSON.parse(text));
-		if (list.success) return list.data.errors.map((e) => `${e.code}: ${e.message ?? ""}${e.details ? ` (${e.details})` : ""}`).join("; ");
-	} catch {
-		// not JSON
-	}
-	return text.slice(0, 300);
-}
-
-/** x-amzn-RateLimit-Limit is requests per second ("0.5"): the wait for one request's worth. */
-function rateLimitWait(header: string | null): number | undefined {
-	const rate = header === null ? Number.NaN : Number(header);
-	return Number.isFinite(rate) && rate > 0 ? Math.ceil(1000 / rate) : undefined;
-}
-
-const orderPath = (orderId: string) => `/orders/v0/orders/${encodeURIComponent(orderId)}`;
-
-/**
- * getOrder (GET /orders/v0/orders/{orderId}) and getOrderItems (GET …/orderItems, following
- * NextToken), normalized. A payload ordersync cannot read is not retryable: the same answer
- * would come back.
- */
+/** The order alone: what the spine's fetch takes (see fetchAmazonOrderDetailed). */
 export async function fetchAmazonOrder(
 	account: AmazonAccount,
 	credentials: AmazonCredentials,
@@ -121,27 +69,24 @@ export async function fetchAmazonOrder(
 	channelOrderId: string,
 	options: Options,
 ): Promise<CallResult<CanonicalOrder>> {
-	const order = await spApi(account, credentials, "GET", orderPath(channelOrderId), options);
-	if (!order.ok) return order;
-	const orderBody: unknown = await order.response.json().catch(() => null);
-	const pages = await orderItemPages(account, credentials, channelOrderId, options);
-	if (!pages.ok) return pages;
-	const parsed = parseAmazonOrder(orderBody, pages.value, connectionId);
-	if (!parsed.ok) return { ok: false, retryable: false, error: `Amazon order ${channelOrderId}: ${parsed.error}` };
-	if (parsed.order.channelOrderId !== channelOrderId) {
-		return { ok: false, retryable: false, error: `Amazon order ${channelOrderId}: getOrder answered with order ${parsed.order.channelOrderId}` };
-	}
-	return { ok: true, value: parsed.order };
+	const result = await fetchAmazonOrderDetailed(account, credentials, connectionId, channelOrderId, options);
+	return result.ok ? { ok: true, value: result.value.order } : result;
 }
 
-/** Every page of getOrderItems, as response bodies. */
-async function orderItemPages(account: AmazonAccount, credentials: AmazonCredentials, orderId: string, options: Options): Promise<CallResult<unknown[]>> {
+/** Every page of getOrderItems, as response bodies; with the RDT when there is one for the items. */
+async function orderItemPages(
+	account: AmazonAccount,
+	credentials: AmazonCredentials,
+	orderId: string,
+	token: string | null,
+	options: Options,
+): Promise<CallResult<unknown[]>> {
 	const pages: unknown[] = [];
 	const tokens = new Set<string>();
 	let next: string | null = null;
 	do {
 		const query: string = next ? `?NextToken=${encodeURIComponent(next)}` : "";
-		const result = await spApi(account, credentials, "GET", `${orderPath(orderId)}/orderItems${query}`, options);
+		const result = await spApi(account, credentials, "GET", `${orderPath(orderId)}/orderItems${query}`, options, token ? { restrictedDataToken: token } : {});
 		if (!result.ok) return result;
 		const body: unknown = await result.response.json().catch(() => null);
 		pages.push(body);
@@ -238,7 +183,7 @@ export async function relayAmazonFulfillment(
 			orderItems: payload.lines.map((line) => ({ orderItemId: line.channelLineId, quantity: line.quantity })),
 		},
 	};
-	const result = await spApi(account, credentials, "POST", `${orderPath(payload.channelOrderId)}/shipmentConfirmation`, options, body);
+	const result = await spApi(account, credentials, "POST", `${orderPath(payload.channelOrderId)}/shipmentConfirmation`, options, { body });
 	if (!result.ok) return result;
 	await result.response.body?.cancel();
 	return { ok: true, value: { packageReferenceId: reference } };
@@ -269,7 +214,7 @@ export async function pushAmazonAvailability(
 		productType: account.productType,
 		patches: [{ op: "merge", path: "/attributes/fulfillment_availability", value: [{ fulfillment_channel_code: "DEFAULT", quantity }] }],
 	};
-	const result = await spApi(account, credentials, "PATCH", path, options, body);
+	const result = await spApi(account, credentials, "PATCH", path, options, { body });
 	if (!result.ok) return result;
 	const parsed = ListingsItemSubmissionResponse.safeParse(await result.response.json().catch(() => null));
 	const label = `Amazon PATCH listings item ${update.sku}`;

@@ -23,8 +23,12 @@ import { type AmazonMoney, type AmazonOrder, type AmazonOrderItem, GetOrderItems
  * - Pending orders carry no prices ("getOrderItems does not return information about pricing,
  *   taxes, shipping charges, gift status or promotions"): their amounts are zero, and their
  *   currency is the marketplace's.
- * - Amazon gives no customer id; name, street and phone come only with a Restricted Data Token,
- *   so without one the ship-to holds city, region, postal code and country.
+ * - Amazon gives no customer id; name, street and phone come only with a Restricted Data Token
+ *   (./rdt.ts), so without one the ship-to holds city, region, postal code and country and the
+ *   customer only the anonymized buyer email. The customer's name is BuyerInfo.BuyerName; their
+ *   phone is ShippingAddress.Phone ("The phone number of the buyer"), which is also the ship-to's.
+ *   The street is the first non-blank of AddressLine1..3 and address2 the others, so an address
+ *   written from its second line still has an address1.
  */
 
 const TAX_EXCLUSIVE_COUNTRIES = new Set(["US", "CA"]);
@@ -219,7 +223,7 @@ function compact<T extends Record<string, string | null | undefined>>(fields: T)
 }
 
 function customerOf(order: AmazonOrder): Customer | undefined {
-	const fields = compact({ email: order.BuyerInfo?.BuyerEmail, name: order.BuyerInfo?.BuyerName });
+	const fields = compact({ email: order.BuyerInfo?.BuyerEmail, name: order.BuyerInfo?.BuyerName, phone: order.ShippingAddress?.Phone });
 	return Object.keys(fields).length > 0 ? fields : undefined;
 }
 
@@ -227,11 +231,12 @@ function shipToOf(order: AmazonOrder): Address | undefined {
 	const a = order.ShippingAddress;
 	if (!a) return undefined;
 	const region = a.StateOrRegion?.trim();
+	const [street, ...more] = [a.AddressLine1, a.AddressLine2, a.AddressLine3].filter((line): line is string => !!line?.trim());
 	const fields = compact({
 		name: a.Name,
 		company: a.CompanyName,
-		address1: a.AddressLine1,
-		address2: [a.AddressLine2, a.AddressLine3].filter((line) => line?.trim()).join(", "),
+		address1: street,
+		address2: more.join(", "),
 		city: a.City,
 		province: region,
 		// A short upper-case region is a code (US "MI", CA "ON"); longer ones are names.

@@ -94,6 +94,16 @@ export const GetOrderItemsResponse = z.looseObject({
 });
 export type GetOrderItemsResponse = z.infer<typeof GetOrderItemsResponse>;
 
+/**
+ * CreateRestrictedDataTokenResponse (tokens_2021-03-01.json): both fields optional in the model;
+ * a 200 without a token is unusable. `expiresIn` is an integer there (3600 in its examples);
+ * some SDK typings declare it a string, so both are read.
+ */
+export const CreateRestrictedDataTokenResponse = z.looseObject({
+	restrictedDataToken: z.string().min(1),
+	expiresIn: z.union([z.number(), z.string().regex(/^\d+$/).transform(Number)]).nullish(),
+});
+
 /** ErrorList, the body of every SP-API error: `{ errors: [{ code, message, details? }] }`. */
 export const AmazonErrorList = z.looseObject({
 	errors: z.array(z.looseObject({ code: z.string(), message: z.string().nullish(), details: z.string().nullish() })).min(1),
