@@ -6,7 +6,8 @@ import { connectorFor } from "../worker/connectors/channels";
 import { recordTrackingEvent } from "../worker/connectors/shopify/fulfillment";
 import { loadConfig } from "../worker/config";
 import type { Env } from "../worker/env";
-import { ChannelFulfillment, ThreePlOrder, TrackingStatus } from "../worker/model/fulfillment";
+import { ChannelAcknowledgment, ChannelFulfillment, ThreePlOrder, TrackingStatus } from "../worker/model/fulfillment";
+import type { CanonicalOrder } from "../worker/model/order";
 
 /** Payload of each outbound delivery kind; the schema also checks an operator's edited payload. */
 export const DeliveryPayloads = {
@@ -16,6 +17,8 @@ export const DeliveryPayloads = {
 	"3pl.cancel": z.object({ referenceId: z.string().min(1) }),
 	/** Record one shipment on the origin channel (Shopify fulfillmentCreate), with tracking. */
 	"channel.fulfillment": ChannelFulfillment,
+	/** Accept the order's lines on the channel that asked (EDI 855), once per order version. */
+	"channel.acknowledge": ChannelAcknowledgment,
 	/** Relay a carrier status to the channel (Shopify fulfillmentEventCreate). */
 	"channel.tracking": z.object({ channelOrderId: z.string(), trackingNumber: z.string(), status: TrackingStatus, happenedAt: z.string(), message: z.string().optional() }),
 	/** Register the tracking number with the carrier-tracking service (EasyPost POST /trackers). */
@@ -32,6 +35,7 @@ export const IDENTITY_FIELDS: Partial<Record<DeliveryKind, string[]>> = {
 	"3pl.order": ["referenceId"],
 	"channel.fulfillment": ["shipmentId", "channelOrderId"],
 	"3pl.cancel": ["referenceId"],
+	"channel.acknowledge": ["channelOrderId", "version"],
 };
 
 /** Destination names: each is one gate (concurrency limit and circuit) shared by every object. */
@@ -40,10 +44,15 @@ export const destination = {
 	channel: (connection: string) => `channel:${connection}`,
 	tracking: (id: string) => `tracking:${id}`,
 	internal: "internal:parcel",
+	/** An EDI partner's 850s handed to their orders' objects. */
+	internalOrder: "internal:order-flow",
 };
 
-/** Sends one delivery with the real connector for its destination. */
-export async function send(env: Env, kind: string, target: string, payload: unknown, timeoutMs: number): Promise<CallResult<unknown>> {
+/**
+ * Sends one delivery with the real connector for its destination. `context.order` is the order as
+ * its OrderFlow holds it now, for channels whose documents restate it (EDI).
+ */
+export async function send(env: Env, kind: string, target: string, payload: unknown, timeoutMs: number, context: { order?: CanonicalOrder } = {}): Promise<CallResult<unknown>> {
 	const config = loadConfig(env);
 	const [, id = ""] = target.split(":");
 	const options = { timeoutMs };
@@ -57,15 +66,20 @@ export async function send(env: Env, kind: string, target: string, payload: unkn
 				: cancelShipBobOrder(account, DeliveryPayloads["3pl.cancel"].parse(payload).referenceId, options);
 		}
 		case "channel.fulfillment":
+		case "channel.acknowledge":
 		case "channel.fetch": {
 			const connection = config.connections.get(id);
 			if (!connection) return { ok: false, retryable: false, error: `no connection ${id} in CONNECTIONS` };
 			const connector = connectorFor(connection.channel);
+			const channelOptions = { ...options, env, ...(context.order ? { order: context.order } : {}) };
 			if (kind === "channel.fulfillment") {
-				return connector.relayFulfillment?.(connection, ChannelFulfillment.parse(payload), options) ?? { ok: false, retryable: false, error: `${connection.channel} connector cannot relay shipments` };
+				return connector.relayFulfillment?.(connection, ChannelFulfillment.parse(payload), channelOptions) ?? { ok: false, retryable: false, error: `${connection.channel} connector cannot relay shipments` };
+			}
+			if (kind === "channel.acknowledge") {
+				return connector.acknowledgeOrder?.(connection, ChannelAcknowledgment.parse(payload), channelOptions) ?? { ok: false, retryable: false, error: `${connection.channel} connector does not acknowledge orders` };
 			}
 			const { channelOrderId } = DeliveryPayloads["channel.fetch"].parse(payload);
-			return connector.fetchOrder?.(connection, channelOrderId, options) ?? { ok: false, retryable: false, error: `${connection.channel} connector cannot fetch orders` };
+			return connector.fetchOrder?.(connection, channelOrderId, channelOptions) ?? { ok: false, retryable: false, error: `${connection.channel} connector cannot fetch orders` };
 		}
 		case "channel.tracking": {
 			const connection = config.connections.get(id);

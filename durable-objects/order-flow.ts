@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { loadConfig } from "../worker/config";
-import { relaysFulfillment } from "../worker/connectors/channels";
+import { acknowledgesOrders, relaysFulfillment } from "../worker/connectors/channels";
 import type { Env } from "../worker/env";
 import type { InboundEvent, Notification } from "../worker/model/events";
 import type { ShipmentNotice, TrackingUpdate } from "../worker/model/fulfillment";
@@ -159,7 +159,7 @@ export class OrderFlow extends DurableObject<Env> {
 		migrate(ctx.storage, MIGRATIONS);
 		this.#outbox = new Outbox(this.#sql, env, {
 			owner: () => this.#get<string>("key") ?? ctx.id.toString(),
-			send: (delivery, payload, timeoutMs) => send(this.env, delivery.kind, delivery.destination, payload, timeoutMs),
+			send: (delivery, payload, timeoutMs) => send(this.env, delivery.kind, delivery.destination, payload, timeoutMs, { order: this.#get<CanonicalOrder>("order") ?? undefined }),
 			delivered: (delivery, value) => this.#delivered(delivery, value),
 			note: (events) => this.#emit(events),
 		});
@@ -868,8 +868,15 @@ export class OrderFlow extends DurableObject<Env> {
 				}
 				return [{ type: shipped ? "cancel.too-late" : "cancelled.at-3pl", detail: location }];
 			}
-			case "channel.fulfillment":
-				return [{ type: "fulfilled.on-channel", detail: `fulfilment ${(value as { fulfillmentId?: string } | null)?.fulfillmentId ?? "?"}` }];
+			case "channel.fulfillment": {
+				// Shopify names the fulfilment it created; an EDI gateway the interchange (ISA13) it took.
+				const sent = value as { fulfillmentId?: string; control?: string } | null;
+				return [{ type: "fulfilled.on-channel", detail: sent?.fulfillmentId ? `fulfilment ${sent.fulfillmentId}` : sent?.control ? `interchange ${sent.control}` : "fulfilment ?" }];
+			}
+			case "channel.acknowledge": {
+				const sent = value as { control?: string; skipped?: string } | null;
+				return [{ type: "acknowledged.on-channel", detail: sent?.skipped ?? `interchange ${sent?.control ?? "?"}` }];
+			}
 			case "channel.tracking":
 				return [{ type: "tracking.on-channel", detail: (delivery.payload as { status?: string }).status }];
 			case "channel.fetch": {
@@ -900,6 +907,7 @@ export class OrderFlow extends DurableObject<Env> {
 		const lines = this.#lines();
 		// The status moves only once the ledgers have confirmed every step.
 		if (lines.some((row) => row.pending === 1)) return [];
+		this.#acknowledgeIfDue(order, lines);
 		const shipments = this.#sql.exec<{ tracking_status: string | null; status: string }>("SELECT tracking_status, status FROM shipments").toArray();
 		const routes = this.#sql.exec<{ status: string }>("SELECT status FROM routes").toArray();
 		const shipped = lines.some((row) => row.shipped > 0);
@@ -928,6 +936,30 @@ export class OrderFlow extends DurableObject<Env> {
 		const short = lines.filter((row) => row.backordered > 0).length;
 		const count = `${lines.length} line${lines.length === 1 ? "" : "s"}`;
 		return [{ type: next, status: next, detail: short > 0 ? `${short} of ${count} short` : count }];
+	}
+
+	/**
+	 * A channel that wants each order acknowledged (EDI 855) hears, once per order version, which
+	 * lines are held and which wait for stock, as soon as every line's hold is settled. Lines with no
+	 * SKU ordersync can ship are rejected. The caller runs the outbox.
+	 */
+	#acknowledgeIfDue(order: CanonicalOrder, lines: LineRow[]): void {
+		if (order.cancelledAt) return;
+		const connection = loadConfig(this.env).connections.get(order.connection);
+		if (!connection || !acknowledgesOrders(connection)) return;
+		const id = `channel.acknowledge:${order.sourceUpdatedAt}`;
+		if (this.#outbox.get(id)) return;
+		const decisions = order.lines.map((line) => {
+			const held = lines.filter((row) => parentLineId(row.line_id) === line.channelLineId);
+			const status = line.sku === null || held.length === 0 ? "rejected" : held.some((row) => row.backordered > 0) ? "backordered" : "accepted";
+			return { channelLineId: line.channelLineId, status, quantity: line.quantity } as const;
+		});
+		this.#outbox.enqueue({
+			id,
+			kind: "channel.acknowledge",
+			destination: destination.channel(order.connection),
+			payload: { channelOrderId: order.channelOrderId, version: order.sourceUpdatedAt, lines: decisions },
+		});
 	}
 
 	/** Flow events are telemetry for consoles: never awaited, never allowed to fail the order. */

@@ -678,7 +678,7 @@ export class SkuLedger extends DurableObject<Env> {
 		const leftAt = Date.now();
 		const result = connection.admin && connection.adminToken
 			? await this.#pushToShopify(sku, connection.admin, connection.adminToken, row)
-			: await connectorFor(connection.channel).pushAvailability!(connection, { sku, quantity: row.value }, { timeoutMs: PUSH_TIMEOUT_MS });
+			: await connectorFor(connection.channel).pushAvailability!(connection, { sku, quantity: row.value }, { timeoutMs: PUSH_TIMEOUT_MS, env: this.env, version: row.version });
 		await this.#settlePush(sku, row, result, leftAt);
 	}
 

@@ -49,8 +49,8 @@ describe("GET /v1/availability per channel", () => {
 		const [item] = await live(sku);
 		expect(item).toMatchObject({ available: 13, channels: { "shopify-demo": 13, "shopify-outlet": 3 } });
 		await stock(sku, 3, "wh-west", new Date(Date.now() + 1000).toISOString());
-		// TikTok Shop, Amazon and WooCommerce sell every location, without rules, as shopify-demo does.
-		expect((await live(sku))[0]!.channels).toEqual({ "shopify-demo": 9, "shopify-outlet": 0, tiktok: 9, amazon: 9, woocommerce: 9 });
+		// TikTok Shop, Amazon, WooCommerce and the EDI retailer sell every location, without rules, as shopify-demo does.
+		expect((await live(sku))[0]!.channels).toEqual({ "shopify-demo": 9, "shopify-outlet": 0, tiktok: 9, amazon: 9, woocommerce: 9, "edi-retailer": 9 });
 	});
 
 	it("holds back the configured safety stock (BEANIE-RED: 1) from every channel", async () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import order727 from "./fixtures/woocommerce/order-727.json";
 import { call, deliverCallbacks, eventually, ops, sandbox, stock, uniqueSku } from "./helpers";
 
-// Orders from TikTok Shop, Amazon and WooCommerce through the same objects as Shopify's: the
+// Orders from TikTok Shop, Amazon and WooCommerce (EDI: edi-loop.test.ts) through the same objects as Shopify's: the
 // channel's own webhook (signed by its sandbox peer) → the order → reserved, routed, sent to the
 // 3PL → shipped → the shipment relayed back to the channel in its own protocol.
 
@@ -97,23 +97,28 @@ describe("orders from every channel", () => {
 		await sandbox("/sandbox/woocommerce/products", { json: { products: [{ name: "Every channel tee", sku, manage_stock: true, stock_quantity: 0 }] } });
 
 		const everywhere = async () => {
-			const [shop, tiktok, amazon, woo] = await Promise.all([
+			const [shop, tiktok, amazon, woo, edi] = await Promise.all([
 				sandbox<{ items: Array<{ sku: string; locationId: string; available: number }> }>("/sandbox/inventory").then(
 					(r) => r.items.find((i) => i.sku === sku && i.locationId === "gid://shopify/Location/80001")?.available,
 				),
 				sandbox<{ product: { skus: Array<{ seller_sku: string; inventory: Array<{ quantity: number }> }> } }>(`/sandbox/tiktok/products/${product.id}`).then((r) => r.product.skus[0]!.inventory[0]!.quantity),
 				sandbox<{ attributes: { fulfillment_availability: Array<{ quantity: number }> } }>(`/sandbox/amazon/listings/${sku}`).then((r) => r.attributes.fulfillment_availability[0]!.quantity),
 				sandbox<{ products: Array<{ stock_quantity: number | null }> }>(`/sandbox/woocommerce/products?sku=${sku}`).then((r) => r.products[0]!.stock_quantity),
+				// The EDI retailer's gateway: QTY02 of the latest 846 naming the SKU (VN, as nothing maps it).
+				sandbox<{ documents: Array<{ groups: Array<{ sets: Array<{ segments: string[][] }> }> }> }>(`/sandbox/edi/documents?type=846&match=${encodeURIComponent(`*VN*${sku}~`)}`).then((r) => {
+					const qty = r.documents.at(-1)?.groups[0]?.sets[0]?.segments.find((segment) => segment[0] === "QTY" && segment[1] === "33");
+					return qty ? Number(qty[2]) : undefined;
+				}),
 			]);
-			return { shop, tiktok, amazon, woo };
+			return { shop, tiktok, amazon, woo, edi };
 		};
 		await stock(sku, 10, "wh-east");
-		expect(await eventually(everywhere, (n) => Object.values(n).every((q) => q === 10), 15_000)).toEqual({ shop: 10, tiktok: 10, amazon: 10, woo: 10 });
+		expect(await eventually(everywhere, (n) => Object.values(n).every((q) => q === 10), 15_000)).toEqual({ shop: 10, tiktok: 10, amazon: 10, woo: 10, edi: 10 });
 
 		// A TikTok order takes 3: every channel shows 7.
 		const { order } = await sandbox<{ order: { id: string } }>("/sandbox/tiktok/orders", { json: { lines: [{ sellerSku: sku, quantity: 3, price: "5.00" }] } });
 		const { webhook } = await sandbox<{ webhook: Callback }>("/sandbox/tiktok/webhooks", { json: { orderId: order.id, deliver: "return" } });
 		expect((await post(webhook)).status).toBe(200);
-		expect(await eventually(everywhere, (n) => Object.values(n).every((q) => q === 7), 15_000)).toEqual({ shop: 7, tiktok: 7, amazon: 7, woo: 7 });
+		expect(await eventually(everywhere, (n) => Object.values(n).every((q) => q === 7), 15_000)).toEqual({ shop: 7, tiktok: 7, amazon: 7, woo: 7, edi: 7 });
 	});
 });

@@ -26,6 +26,14 @@ describe("configuration from wrangler.toml and secrets", () => {
 		expect(load({ CONNECTIONS: [base.CONNECTIONS[0], base.CONNECTIONS[0]] })).toThrow(/unique/);
 	});
 
+	it("an EDI connection needs its edi block; its token secret becomes the credentials", () => {
+		expect(load({ CONNECTIONS: [{ id: "retailer", channel: "edi", secret: "EDI_TOKEN" }], EDI_TOKEN: "t" })).toThrow(/CONNECTIONS\[0\]\.edi: an EDI connection needs/);
+		const edi = { ourQualifier: "ZZ", ourId: "VENDORID", partnerQualifier: "ZZ", partnerId: "RETAILERID", ourGsId: "VENDORID", partnerGsId: "RETAILERID", gatewayUrl: "https://as2.example/edi", tokenSecret: "EDI_TOKEN" };
+		const config = load({ CONNECTIONS: [{ id: "retailer", channel: "edi", secret: "EDI_TOKEN", edi }], EDI_TOKEN: "t" })();
+		expect(config.connections.get("retailer")).toMatchObject({ channel: "edi", credentials: { token: "t" }, edi: { version: "004010", usageIndicator: "P" } });
+		expect(load({ CONNECTIONS: [{ id: "retailer", channel: "edi", secret: "EDI_TOKEN", edi: { ...edi, tokenSecret: "MISSING_TOKEN" } }], EDI_TOKEN: "t" })).toThrow(/CONNECTIONS\[0\]\.edi\.tokenSecret: secret MISSING_TOKEN is not set/);
+	});
+
 	it("names the missing secret and how to set it", () => {
 		const attempt = load({ SHOPIFY_MAIN_SECRET: undefined });
 		expect(attempt).toThrow(ConfigError);
@@ -38,6 +46,6 @@ describe("GET /health", () => {
 		const { call } = await import("./helpers");
 		const response = await call("/health");
 		expect(response.status).toBe(200);
-		expect(await response.json()).toEqual({ ok: true, connections: ["shopify-demo", "shopify-outlet", "tiktok", "amazon", "woocommerce"] });
+		expect(await response.json()).toEqual({ ok: true, connections: ["shopify-demo", "shopify-outlet", "tiktok", "amazon", "woocommerce", "edi-retailer"] });
 	});
 });

@@ -58,7 +58,7 @@ describe("GET /v1/availability", () => {
 	it("answers unknown SKUs with available 0", async () => {
 		const sku = uniqueSku("ghost");
 		const body = await (await call(`/v1/availability?sku=${sku}`)).json();
-		expect(body).toEqual({ items: [{ sku, available: 0, onHand: 0, reserved: 0, updatedAt: null, channels: { "shopify-demo": 0, "shopify-outlet": 0, tiktok: 0, amazon: 0, woocommerce: 0 } }] });
+		expect(body).toEqual({ items: [{ sku, available: 0, onHand: 0, reserved: 0, updatedAt: null, channels: { "shopify-demo": 0, "shopify-outlet": 0, tiktok: 0, amazon: 0, woocommerce: 0, "edi-retailer": 0 } }] });
 	});
 
 	it("takes up to 100 SKUs and refuses more, or none", async () => {

@@ -21,7 +21,7 @@ describe("SkuLedger", () => {
 			onHand: 0,
 			reserved: 0,
 			updatedAt: null,
-			channels: { "shopify-demo": 0, "shopify-outlet": 0, tiktok: 0, amazon: 0, woocommerce: 0 },
+			channels: { "shopify-demo": 0, "shopify-outlet": 0, tiktok: 0, amazon: 0, woocommerce: 0, "edi-retailer": 0 },
 		});
 	});
 

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { AmazonAccount } from "./connectors/amazon/account";
+import { EdiAccount } from "./connectors/edi/account";
 import { TikTokAccount } from "./connectors/tiktok/account";
 import { WooCommerceAccount } from "./connectors/woocommerce/account";
 import { Channel } from "./model/order";
@@ -34,7 +35,7 @@ const ShopifyAdmin = z.object({
 export type ShopifyAdmin = z.infer<typeof ShopifyAdmin>;
 
 /** The per-channel API blocks a connection may carry. */
-const API_BLOCKS = ["tiktok", "amazon", "woocommerce"] as const;
+const API_BLOCKS = ["tiktok", "amazon", "woocommerce", "edi"] as const;
 
 const ConnectionConfig = z.object({
 	/** Also the prefix of every order key, so no ":" (see orderKey). */
@@ -51,12 +52,15 @@ const ConnectionConfig = z.object({
 	tiktok: TikTokAccount.optional(),
 	amazon: AmazonAccount.optional(),
 	woocommerce: WooCommerceAccount.optional(),
+	/** An EDI X12 trading partner (a retailer's AS2/VAN gateway over HTTP). */
+	edi: EdiAccount.optional(),
 })
 	.refine((c) => API_BLOCKS.every((block) => c[block] === undefined || c.channel === block), {
 		message: "a connection's API block must be named after its channel (tiktok = { … } for channel tiktok)",
 	})
 	.refine((c) => c.channel !== "tiktok" || c.tiktok !== undefined, { message: "a TikTok Shop connection needs its tiktok = { appKey, … } block", path: ["tiktok"] })
-	.refine((c) => c.channel !== "amazon" || c.amazon !== undefined, { message: "an Amazon connection needs its amazon = { sellerId, … } block", path: ["amazon"] });
+	.refine((c) => c.channel !== "amazon" || c.amazon !== undefined, { message: "an Amazon connection needs its amazon = { sellerId, … } block", path: ["amazon"] })
+	.refine((c) => c.channel !== "edi" || c.edi !== undefined, { message: "an EDI connection needs its edi = { partnerId, gatewayUrl, … } block", path: ["edi"] });
 
 
 /** A 3PL account (ShipBob's Orders API). Its fulfilment centres are the routing locations. */

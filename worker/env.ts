@@ -3,12 +3,13 @@ import type { DeliveryGate } from "../durable-objects/delivery-gate";
 import type { OrderFlow } from "../durable-objects/order-flow";
 import type { Parcel } from "../durable-objects/parcel";
 import type { SkuLedger } from "../durable-objects/sku-ledger";
+import type { TradingPartner } from "../durable-objects/trading-partner";
 
 declare global {
 	namespace Cloudflare {
 		interface GlobalProps {
 			mainModule: typeof import("./index");
-			durableNamespaces: "OrderFlow" | "SkuLedger" | "FlowMonitor" | "DeliveryGate" | "Parcel";
+			durableNamespaces: "OrderFlow" | "SkuLedger" | "FlowMonitor" | "DeliveryGate" | "Parcel" | "TradingPartner";
 		}
 		interface Env {
 			ORDER_FLOW: DurableObjectNamespace<OrderFlow>;
@@ -16,6 +17,7 @@ declare global {
 			FLOW_MONITOR: DurableObjectNamespace<FlowMonitor>;
 			DELIVERY_GATE: DurableObjectNamespace<DeliveryGate>;
 			PARCEL: DurableObjectNamespace<Parcel>;
+			TRADING_PARTNER: DurableObjectNamespace<TradingPartner>;
 			/** Plain vars from wrangler.toml, validated by `loadConfig`. */
 			CONNECTIONS: unknown;
 			STOREFRONT_ORIGINS: unknown;

@@ -6,6 +6,7 @@ export { FlowMonitor } from "../durable-objects/flow-monitor";
 export { Parcel } from "../durable-objects/parcel";
 export { OrderFlow } from "../durable-objects/order-flow";
 export { SkuLedger } from "../durable-objects/sku-ledger";
+export { TradingPartner } from "../durable-objects/trading-partner";
 
 export default {
 	fetch: (request, env, ctx) => router.fetch(request, env, ctx),

@@ -4,9 +4,9 @@ import { ConfigError, loadConfig } from "./config";
 import type { Env } from "./env";
 import { failure, hasBearer } from "./http";
 import { getAvailability, postAdjustment, postDeltas, postReturns, postSnapshot } from "./routes/inventory";
-import { receiveAmazonWebhook, receiveTikTokWebhook, receiveWooCommerceWebhook } from "./routes/channel-webhooks";
+import { receiveAmazonWebhook, receiveEdiWebhook, receiveTikTokWebhook, receiveWooCommerceWebhook } from "./routes/channel-webhooks";
 import { receiveEasyPostWebhook, receiveShipBobWebhook } from "./routes/fulfillment-webhooks";
-import { cancelException, findOrders, getException, getOrder, getSku, listDestinations, listExceptions, listFlows, openStream, replayException, replayMany } from "./routes/ops";
+import { cancelException, findOrders, getException, getOrder, getPartner, getSku, listDestinations, listExceptions, listFlows, openStream, replayException, replayMany } from "./routes/ops";
 import { receiveShopifyWebhook } from "./routes/webhooks";
 
 type Args = [Env, ExecutionContext];
@@ -74,6 +74,7 @@ router
 	.post("/webhooks/tiktok/:connection", receiveTikTokWebhook)
 	.post("/webhooks/amazon/:connection", receiveAmazonWebhook)
 	.post("/webhooks/woocommerce/:connection", receiveWooCommerceWebhook)
+	.post("/webhooks/edi/:connection", receiveEdiWebhook)
 	.post("/v1/inventory/snapshots", requireOps, postSnapshot)
 	.post("/v1/inventory/deltas", requireOps, postDeltas)
 	.post("/v1/inventory/returns", requireOps, postReturns)
@@ -85,6 +86,7 @@ router
 	.get("/ops/orders", requireRead, findOrders)
 	.get("/ops/orders/:id", requireRead, getOrder)
 	.get("/ops/skus/:sku", requireRead, getSku)
+	.get("/ops/partners/:connection", requireRead, getPartner)
 	.post("/ops/skus/:sku/adjustments", requireOps, postAdjustment)
 	.get("/ops/exceptions", requireRead, listExceptions)
 	.post("/ops/exceptions/replay", requireOps, replayMany)

@@ -75,3 +75,23 @@ export const ChannelFulfillment = z.object({
 	notifyCustomer: z.boolean(),
 });
 export type ChannelFulfillment = z.infer<typeof ChannelFulfillment>;
+
+/**
+ * ordersync's answer to an order the channel sent for acceptance (EDI 855): one decision per
+ * channel line, for one version of the order (its sourceUpdatedAt), sent once its lines are held
+ * or backordered.
+ */
+export const ChannelAcknowledgment = z.object({
+	channelOrderId: z.string().min(1),
+	/** The order version acknowledged: a later version gets an acknowledgment of its own. */
+	version: z.string().min(1),
+	lines: z.array(
+		z.object({
+			channelLineId: z.string().min(1),
+			/** accepted: held in full; backordered: waiting for stock; rejected: no SKU ordersync can ship. */
+			status: z.enum(["accepted", "backordered", "rejected"]),
+			quantity: z.number().int().nonnegative(),
+		}),
+	),
+});
+export type ChannelAcknowledgment = z.infer<typeof ChannelAcknowledgment>;

@@ -1,6 +1,7 @@
 import type { IRequest } from "itty-router";
 import { flowMonitor, noteFlows } from "../../durable-objects/flow-monitor";
 import { parseAmazonNotification, verifyAmazonWebhook } from "../connectors/amazon";
+import { EDI_CONTENT_TYPE, verifyEdiWebhook } from "../connectors/edi";
 import { parseTikTokNotification, verifyTikTokWebhook } from "../connectors/tiktok";
 import { parseWooCommerceChange, readWooCommerceHeaders, verifyWooCommerceWebhook, wooCommerceEventId, wooCommercePing } from "../connectors/woocommerce";
 import { type Connection, loadConfig } from "../config";
@@ -174,4 +175,37 @@ export async function receiveWooCommerceWebhook(request: IRequest, env: Env, ctx
 		rawBody: body.text,
 	};
 	return settle(env, ctx, received, await applyWooCommerceWebhook(env, received));
+}
+
+/**
+ * POST /webhooks/edi/:connection — one X12 interchange from the trading partner's AS2/VAN gateway,
+ * with the shared bearer token. The connection's TradingPartner object reads it and stores it,
+ * with each 850's hand-off to its order and the 997 for its groups, before this answers:
+ * - an interchange whose envelope cannot be trusted: 400 with the reader's error, nothing stored
+ *   (a reused ISA13 with other content: 409);
+ * - otherwise 200 with the 997 interchange as the body (`application/edi-x12`), which the 997's
+ *   delivery to the gateway repeats byte for byte; JSON instead when the request accepts only
+ *   JSON, or when nothing needed a 997 (an interchange of 997s). Sets the 997 rejects are refused
+ *   there, for the partner to correct and resend: nothing is quarantined.
+ * The same interchange again is answered the same way and changes nothing.
+ */
+export async function receiveEdiWebhook(request: IRequest, env: Env): Promise<Response> {
+	const connection = connectionFor(request, env, "edi");
+	if (!connection?.edi) return failure(404, "unknown_connection", "no EDI connection by that id");
+	const body = await readText(request);
+	if ("response" in body) return body.response;
+	if (!(await verifyEdiWebhook(connection.credentials.token ?? "", request.headers, body.text))) {
+		return failure(401, "invalid_token", "Authorization: Bearer <gateway token> is missing or wrong", { "WWW-Authenticate": 'Bearer realm="ordersync-edi", error="invalid_token"' });
+	}
+	const outcome = await env.TRADING_PARTNER.getByName(connection.id).receive({ connection: connection.id, rawBody: body.text, receivedAt: new Date().toISOString() });
+	if (!outcome.ok) return failure(outcome.code === "duplicate_control_number" ? 409 : outcome.code === "unknown_connection" ? 404 : 400, outcome.code, outcome.error);
+	const { acknowledgmentText, ok: _, ...summary } = outcome;
+	const accept = request.headers.get("Accept") ?? "";
+	if (acknowledgmentText && !(accept.includes("application/json") && !accept.includes(EDI_CONTENT_TYPE))) {
+		return new Response(acknowledgmentText, {
+			status: 200,
+			headers: { "Content-Type": EDI_CONTENT_TYPE, "X-Ordersync-Status": summary.status, "X-Ordersync-Orders": summary.orders.join(" ") },
+		});
+	}
+	return json({ ...summary, acknowledgmentInterchange: acknowledgmentText });
 }

@@ -2,7 +2,9 @@ import type { IRequest } from "itty-router";
 import { z } from "zod";
 import { type ConsoleRole, flowMonitor } from "../../durable-objects/flow-monitor";
 import { gateLimits } from "../../durable-objects/outbox";
+import { PARTNER_OWNER_PREFIX } from "../../durable-objects/trading-partner";
 import { loadConfig } from "../config";
+import { relaysFulfillment } from "../connectors/channels";
 import type { Env } from "../env";
 import { failure, invalid, json, readJson } from "../http";
 import { deliverInbound, type ReceivedEvent } from "../inbound";
@@ -34,10 +36,25 @@ export async function listExceptions(request: IRequest, env: Env): Promise<Respo
 	return json({ items: await flowMonitor(env).exceptions(status) });
 }
 
-/** A dead letter's exception id names its order and delivery: `delivery:<order key>:<delivery id>`. */
+/** GET /ops/partners/:connection?limit=N — an EDI trading partner: control numbers, interchanges, its 997s, deliveries. */
+export async function getPartner(request: IRequest, env: Env): Promise<Response> {
+	const id = decodeURIComponent(request.params.connection ?? "");
+	if (loadConfig(env).connections.get(id)?.channel !== "edi") return failure(404, "unknown_partner", `no EDI connection ${id}`);
+	const limit = Number(new URL(request.url).searchParams.get("limit") ?? "50");
+	if (!Number.isSafeInteger(limit) || limit < 1) return failure(400, "invalid_request", "limit must be a positive integer");
+	return json(await env.TRADING_PARTNER.getByName(id).view({ limit }));
+}
+
+/** A dead letter's exception id names its owner and delivery: `delivery:<order key>:<delivery id>`. */
 function deliveryOf(item: { id: string; orderKey: string | null }): { orderKey: string; deliveryId: string } | null {
 	if (!item.id.startsWith("delivery:") || !item.orderKey) return null;
 	return { orderKey: item.orderKey, deliveryId: item.id.slice(`delivery:${item.orderKey}:`.length) };
+}
+
+/** The object whose outbox holds a dead letter: an order, or an EDI trading partner (`partner/<connection>`). */
+function outboxOwner(env: Env, owner: string) {
+	if (owner.startsWith(PARTNER_OWNER_PREFIX)) return env.TRADING_PARTNER.getByName(owner.slice(PARTNER_OWNER_PREFIX.length));
+	return env.ORDER_FLOW.getByName(owner);
 }
 
 /** GET /ops/exceptions/:id — one exception with its raw body, or its delivery and full attempt history. */
@@ -45,7 +62,7 @@ export async function getException(request: IRequest, env: Env): Promise<Respons
 	const item = await flowMonitor(env).exception(decodeURIComponent(request.params.id ?? ""));
 	if (!item) return failure(404, "unknown_exception", "no such exception");
 	const ref = deliveryOf(item);
-	const delivery = ref ? await env.ORDER_FLOW.getByName(ref.orderKey).delivery(ref.deliveryId) : null;
+	const delivery = ref ? await outboxOwner(env, ref.orderKey).delivery(ref.deliveryId) : null;
 	return json(delivery ? { ...item, delivery } : item);
 }
 
@@ -63,7 +80,7 @@ function toResponse(outcome: Replayed): Response {
 /** Re-sends a dead letter (optionally with an edited payload); its exception clears when it is delivered. */
 async function retryDeadLetter(env: Env, item: { id: string; orderKey: string | null }, payload?: unknown): Promise<Replayed> {
 	const ref = deliveryOf(item)!;
-	const result = await env.ORDER_FLOW.getByName(ref.orderKey).retryDelivery(ref.deliveryId, payload);
+	const result = await outboxOwner(env, ref.orderKey).retryDelivery(ref.deliveryId, payload);
 	if (!result.ok) return refused(result.code === "unknown_delivery" ? 404 : 409, result.code, result.message);
 	await flowMonitor(env).noteAttempt(item.id, `retried by an operator${payload === undefined ? "" : " with an edited payload"}`);
 	return { ok: true, status: 202, body: { status: "retrying", order: ref.orderKey, delivery: ref.deliveryId } };
@@ -75,7 +92,7 @@ export async function cancelException(request: IRequest, env: Env): Promise<Resp
 	if (!item) return failure(404, "unknown_exception", "no such exception");
 	const ref = deliveryOf(item);
 	if (!ref) return failure(409, "not_cancellable", "only dead-lettered deliveries can be cancelled");
-	const result = await env.ORDER_FLOW.getByName(ref.orderKey).cancelDelivery(ref.deliveryId, "operator");
+	const result = await outboxOwner(env, ref.orderKey).cancelDelivery(ref.deliveryId, "operator");
 	if (!result.ok) return failure(result.code === "unknown_delivery" ? 404 : 409, result.code, result.message);
 	return json({ status: "cancelled", order: ref.orderKey, delivery: ref.deliveryId });
 }
@@ -220,7 +237,8 @@ export async function listDestinations(_: IRequest, env: Env): Promise<Response>
 	const config = loadConfig(env);
 	const names = [
 		...[...config.threePls.keys()].map((id) => `3pl:${id}`),
-		...[...config.connections.values()].filter((c) => c.admin).map((c) => `channel:${c.id}`),
+		// Every channel ordersync talks back to (Shopify with Admin access, TikTok Shop, Amazon, WooCommerce, EDI).
+		...[...config.connections.values()].filter(relaysFulfillment).map((c) => `channel:${c.id}`),
 		...[...config.tracking.keys()].map((id) => `tracking:${id}`),
 	];
 	const items = await Promise.all(
