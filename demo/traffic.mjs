@@ -1,5 +1,5 @@
 // Drives realistic webhook traffic at a running ordersync, mostly Shopify's (about a quarter of the
-// orders come from TikTok Shop, Amazon and WooCommerce, see channel-orders.mjs): new orders (each one also
+// orders come from TikTok Shop, Amazon, WooCommerce and an EDI retailer, see channel-orders.mjs): new orders (each one also
 // known to the sandbox shop, as Shopify would know it), edits while an order waits for stock,
 // cancellations before or just as the warehouse ships, the odd redelivery, an update that
 // overtakes its create, now and then a body Shopify signed but ordersync cannot read, and rarely
