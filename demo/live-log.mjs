@@ -47,7 +47,7 @@ const STYLE = {
 /** What a person calls each event, where the type itself does not read well. */
 const LABELS = {
 	partially_fulfilled: "part shipped",
-	"fulfilled.on-channel": "on Shopify",
+	"fulfilled.on-channel": "on channel",
 	"cancelled.at-3pl": "cancelled at 3PL",
 	"cancel.too-late": "cancel too late",
 	"stock.arrived": "stock arrived",

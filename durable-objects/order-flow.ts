@@ -138,6 +138,14 @@ const REROUTE_MS = 5 * 60_000;
 /** Carrier statuses that mean a parcel is in trouble: operators see them as exceptions. */
 const PARCEL_TROUBLE = new Set(["failure", "return_to_sender", "error"]);
 
+/** What each channel's answer to a relayed shipment names it by (see "channel.fulfillment" in #delivered). */
+const RECORDED_AS = [
+	["fulfillmentId", "fulfilment"],
+	["packageId", "package"],
+	["packageReferenceId", "package"],
+	["control", "interchange"],
+] as const;
+
 /**
  * One order: its raw inbound events (for audit and replay), its canonical state, the saga that
  * holds, releases or commits each line's units on the SKU ledgers, the route to the locations
@@ -869,9 +877,12 @@ export class OrderFlow extends DurableObject<Env> {
 				return [{ type: shipped ? "cancel.too-late" : "cancelled.at-3pl", detail: location }];
 			}
 			case "channel.fulfillment": {
-				// Shopify names the fulfilment it created; an EDI gateway the interchange (ISA13) it took.
-				const sent = value as { fulfillmentId?: string; control?: string } | null;
-				return [{ type: "fulfilled.on-channel", detail: sent?.fulfillmentId ? `fulfilment ${sent.fulfillmentId}` : sent?.control ? `interchange ${sent.control}` : "fulfilment ?" }];
+				// Each channel names what it recorded: Shopify its fulfilment, TikTok Shop the package,
+				// Amazon the package reference, an EDI gateway the interchange (ISA13) it took.
+				const sent = (value ?? {}) as Record<string, string | undefined>;
+				const named = RECORDED_AS.find(([field]) => sent[field]);
+				const what = named ? `${named[1]} ${sent[named[0]]}` : `shipment ${(delivery.payload as { shipmentId?: string }).shipmentId ?? ""} recorded`;
+				return [{ type: "fulfilled.on-channel", detail: `${what} on ${delivery.destination.slice("channel:".length)}` }];
 			}
 			case "channel.acknowledge": {
 				const sent = value as { control?: string; skipped?: string } | null;
