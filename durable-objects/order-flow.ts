@@ -652,6 +652,7 @@ export class OrderFlow extends DurableObject<Env> {
 		if (route?.status === "routed") return false;
 		if (route?.retryAtMs !== undefined && route.retryAtMs > Date.now()) return false;
 		if (loadConfig(this.env).fulfillment.locations.length === 0) return false;
+		if (this.#get<CanonicalOrder>("order")?.holdReason) return false; // the channel says not yet
 		return this.#pendingCount() === 0 && this.#shippable().length > 0;
 	}
 

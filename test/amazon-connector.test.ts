@@ -248,6 +248,7 @@ describe("getOrder + getOrderItems → canonical order", () => {
 			refunds: [],
 			createdAt: "2017-01-20T19:49:35.000Z",
 			sourceUpdatedAt: "2017-01-20T19:49:35.000Z",
+			holdReason: "Amazon order is Pending",
 		} satisfies CanonicalOrder);
 	});
 

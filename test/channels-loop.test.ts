@@ -71,6 +71,22 @@ describe("orders from every channel", () => {
 		expect(confirmed.packages.map((p) => p.trackingNumber)).toEqual([tracking]);
 	});
 
+	it("Amazon: a Pending order is held but not shipped until Amazon says Unshipped", async () => {
+		const sku = uniqueSku("amz-pending");
+		await stock(sku, 5, "wh-east");
+		const { callback, amazonOrderId } = await sandbox<{ callback: Callback; amazonOrderId: string }>("/sandbox/amazon/orders", {
+			json: { status: "Pending", lines: [{ sku, quantity: 1, price: "4.00" }], notify: { connection: "amazon", deliver: "return" } },
+		});
+		expect((await post(callback)).status).toBe(200);
+		const key = `amazon:${amazonOrderId}`;
+		const held = await eventually(() => view(key), (v) => v?.status === "reserved" && v.deliveries.every((d) => d.status === "delivered"), 15_000);
+		expect(held!.deliveries.map((d) => d.kind)).toEqual(["channel.fetch"]);
+
+		const cleared = await sandbox<{ callback: Callback }>(`/sandbox/amazon/orders/${amazonOrderId}/status`, { json: { status: "Unshipped", notify: { connection: "amazon", deliver: "return" } } });
+		expect((await post(cleared.callback)).status).toBe(200);
+		await eventually(() => view(key), (v) => v?.status === "accepted", 15_000);
+	});
+
 	it("WooCommerce: the whole order in a signed webhook; the shipment goes back as tracking and completed", async () => {
 		const sku = uniqueSku("woo");
 		await stock(sku, 5, "wh-east");

@@ -117,6 +117,11 @@ export const CanonicalOrder = z.object({
 	createdAt: z.string(),
 	/** The source's own update time (ISO 8601 UTC): older versions never overwrite newer ones. */
 	sourceUpdatedAt: z.string(),
+	/**
+	 * Why the channel says not to ship yet (Amazon Pending, TikTok Shop UNPAID / ON_HOLD): units are
+	 * held, but the order is not routed to a warehouse until a later version clears it.
+	 */
+	holdReason: z.string().optional(),
 });
 export type CanonicalOrder = z.infer<typeof CanonicalOrder>;
 

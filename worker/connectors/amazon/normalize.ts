@@ -45,6 +45,9 @@ const FINANCIAL: Record<string, CanonicalOrder["financialStatus"]> = {
 	Unfulfillable: "unknown",
 };
 
+/** Statuses Amazon says not to ship in. */
+const HELD = new Set(["Pending", "PendingAvailability"]);
+
 const FULFILLMENT: Record<string, CanonicalOrder["fulfillmentStatus"]> = {
 	PartiallyShipped: "partial",
 	Shipped: "fulfilled",
@@ -149,6 +152,8 @@ export function normalizeAmazonOrder(order: AmazonOrder, items: AmazonOrderItem[
 		financialStatus: FINANCIAL[order.OrderStatus] ?? "unknown",
 		fulfillmentStatus: FULFILLMENT[order.OrderStatus] ?? "unfulfilled",
 		cancelledAt: order.OrderStatus === "Canceled" ? updatedAt : null,
+		// Amazon: "do not ship" a Pending order (payment not yet authorized; no address either).
+		...(HELD.has(order.OrderStatus) ? { holdReason: `Amazon order is ${order.OrderStatus}` } : {}),
 		refunds: [],
 		createdAt: utc(order.PurchaseDate, "PurchaseDate"),
 		sourceUpdatedAt: updatedAt,

@@ -265,6 +265,8 @@ export function normalizeTikTokOrder(order: TikTokOrder, connection: string): Ca
 		financialStatus: financialStatus(status, order),
 		fulfillmentStatus: fulfillmentStatus(status),
 		cancelledAt: cancelled ? iso((order.cancel_time ?? 0) > 0 ? order.cancel_time! : updated) : null,
+		// TikTok refuses to ship UNPAID and ON_HOLD orders (ON_HOLD: the buyer may still cancel).
+		...(status === "UNPAID" || status === "ON_HOLD" ? { holdReason: `TikTok Shop order is ${status}` } : {}),
 		// Returns and refunds live in TikTok's Return & Refund API, not in the order.
 		refunds: [],
 		createdAt: iso(order.create_time),
