@@ -37,7 +37,8 @@ export function renderAt(tree: ReactElement, columns = 80, rows = 24): Ui {
 				await sleep(key === KEY.esc ? 60 : 20);
 			}
 		},
-		async waitFor(test: string | RegExp | ((frame: string) => boolean), timeoutMs = 2000) {
+		// Generous: a busy 2-core CI box can take seconds to render a frame that is usually there in 50 ms.
+		async waitFor(test: string | RegExp | ((frame: string) => boolean), timeoutMs = 10_000) {
 			const ok = typeof test === "function" ? test : (f: string) => (typeof test === "string" ? f.includes(test) : test.test(f));
 			const until = Date.now() + timeoutMs;
 			for (;;) {
