@@ -78,7 +78,8 @@ export function DetailPanel({ ops, stream, id, resolved, active, width, height, 
 			else if (by !== null) setTop(clampTop(top + by, content.length, rows));
 			else if (detail.data && input === "r") onReplay(detail.data);
 			else if (detail.data && input === "x") onCancel(detail.data);
-			else if (key.return && detail.data?.orderKey) onOpen({ view: "order", key: detail.data.orderKey });
+			// Order keys are `<connection>:<order id>`; an EDI partner's own deliveries belong to `partner/<connection>`, not an order.
+			else if (key.return && detail.data?.orderKey?.includes(":")) onOpen({ view: "order", key: detail.data.orderKey });
 			else return false;
 			return true;
 		},

@@ -157,6 +157,19 @@ describe("Exceptions", () => {
 		await ui.waitFor((f) => !f.includes("Raw body") && f.includes("no line_items"));
 	});
 
+	it("Enter on a trading partner's own dead letter stays on its details (it belongs to no order)", async () => {
+		const partner = exceptionItem({ id: "delivery:partner/edi-retailer:997:ZZ:1", kind: "dead-letter", orderKey: "partner/edi-retailer", reason: "997 to the gateway failed 10 times" });
+		const { ui } = open({ exceptions: () => [partner], details: { [partner.id]: { ...partner } } });
+		await ui.press("2");
+		await ui.waitFor("1 open");
+		await ui.press(KEY.enter);
+		await ui.waitFor("997 to the gateway failed 10 times");
+		await ui.press(KEY.enter);
+		await sleep(200);
+		expect(ops.calls.filter((c) => c.startsWith("order"))).toEqual([]);
+		expect(ui.frame()).toContain("Details of delivery:partner/edi-retailer");
+	});
+
 	it("keeps itself current: new exceptions from the stream appear, and flow events trigger a refetch", async () => {
 		const { ui, stream } = open({});
 		await exceptions(ui);
