@@ -181,7 +181,7 @@ export class Outbox {
 		return { ok: true };
 	}
 
-	/** Operator: give up on a delivery for good. */
+	/** Gives up on a delivery for good (see abandon for an operator's). */
 	cancel(id: string, by: string): { ok: true } | { ok: false; code: string; message: string } {
 		const row = this.sql.exec<Row>("SELECT status FROM deliveries WHERE id = ?", id).toArray()[0];
 		if (!row) return { ok: false, code: "unknown_delivery", message: `no delivery ${id}` };
@@ -191,6 +191,16 @@ export class Outbox {
 			new Date().toISOString(), `cancelled by ${by}`, id,
 		);
 		return { ok: true };
+	}
+
+	/** An operator gives up on a delivery: cancelled, its exception closed, the owner's stream told. */
+	async abandon(id: string, by: string): Promise<{ ok: true } | { ok: false; code: string; message: string }> {
+		const result = this.cancel(id, by);
+		if (result.ok) {
+			await flowMonitor(this.env).resolve(this.exceptionId(id), `cancelled by ${by}`).catch(() => {});
+			this.hooks.note([{ type: "delivery.cancelled", detail: `${id} by ${by}` }]);
+		}
+		return result;
 	}
 
 	/** The exception id operators see for a dead delivery of this owner. */

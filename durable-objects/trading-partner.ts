@@ -293,13 +293,8 @@ export class TradingPartner extends DurableObject<Env> {
 		return result;
 	}
 
-	async cancelDelivery(id: string, by: string): Promise<{ ok: true } | { ok: false; code: string; message: string }> {
-		const result = this.#outbox.cancel(id, by);
-		if (result.ok) {
-			await flowMonitor(this.env).resolve(this.#outbox.exceptionId(id), `cancelled by ${by}`).catch(() => {});
-			this.#emit([{ type: "delivery.cancelled", detail: `${id} by ${by}` }]);
-		}
-		return result;
+	cancelDelivery(id: string, by: string): Promise<{ ok: true } | { ok: false; code: string; message: string }> {
+		return this.#outbox.abandon(id, by);
 	}
 
 	override async alarm(): Promise<void> {
