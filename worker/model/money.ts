@@ -46,3 +46,11 @@ export function toMinorUnits(decimal: string, currency: string): number {
 export function money(decimal: string, currency: string): Money {
 	return { amount: toMinorUnits(decimal, currency), currency };
 }
+
+/** A total shared out over `quantity` units, in integer minor units, rounded half away from zero (10.00 for 3 is 3.33). */
+export function perUnit(total: number, quantity: number): number {
+	if (quantity <= 1) return total;
+	const whole = Math.trunc(total / quantity);
+	const rest = total - whole * quantity;
+	return 2 * Math.abs(rest) >= quantity ? whole + Math.sign(total) : whole;
+}

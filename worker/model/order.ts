@@ -129,3 +129,16 @@ export type CanonicalOrder = z.infer<typeof CanonicalOrder>;
 export function orderKey(connection: string, channelOrderId: string): string {
 	return `${connection}:${channelOrderId}`;
 }
+
+/**
+ * Drops null and blank fields: the model uses optional fields, not nullable ones. With `trim`, the
+ * fields kept are trimmed too (for channels that pad what their sellers type).
+ */
+export function compact<T extends Record<string, string | null | undefined>>(fields: T, { trim = false } = {}): { [K in keyof T]?: string } {
+	const out: { [K in keyof T]?: string } = {};
+	for (const key in fields) {
+		const value = fields[key];
+		if (value != null && value.trim() !== "") out[key] = trim ? value.trim() : value;
+	}
+	return out;
+}

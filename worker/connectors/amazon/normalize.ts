@@ -1,6 +1,6 @@
 import { formatIssues } from "../../config";
-import { type Money, money } from "../../model/money";
-import type { Address, CanonicalOrder, Customer, Discount, OrderLine, ShippingLine, TaxLine } from "../../model/order";
+import { type Money, money, perUnit } from "../../model/money";
+import { type Address, type CanonicalOrder, compact, type Customer, type Discount, type OrderLine, type ShippingLine, type TaxLine } from "../../model/order";
 import { MARKETPLACES } from "./account";
 import { type AmazonMoney, type AmazonOrder, type AmazonOrderItem, GetOrderItemsResponse, GetOrderResponse } from "./payloads";
 
@@ -203,28 +203,10 @@ function orderCurrency(order: AmazonOrder, items: AmazonOrderItem[]): string {
 	throw new RangeError(`OrderTotal: missing, no item has an amount, and marketplace ${order.MarketplaceId ?? "(none)"} is not one ordersync knows the currency of`);
 }
 
-/** Units × price may not divide: the unit price is rounded half away from zero, in integers. */
-function perUnit(total: number, quantity: number): number {
-	if (quantity <= 1) return total;
-	const whole = Math.trunc(total / quantity);
-	const rest = total - whole * quantity;
-	return 2 * Math.abs(rest) >= quantity ? whole + Math.sign(total) : whole;
-}
-
 function utc(timestamp: string, field: string): string {
 	const ms = Date.parse(timestamp);
 	if (Number.isNaN(ms)) throw new RangeError(`${field}: not an ISO 8601 time: ${JSON.stringify(timestamp)}`);
 	return new Date(ms).toISOString();
-}
-
-/** Drops null and blank fields: the model uses optional fields, not nullable ones. */
-function compact<T extends Record<string, string | null | undefined>>(fields: T): { [K in keyof T]?: string } {
-	const out: { [K in keyof T]?: string } = {};
-	for (const key in fields) {
-		const value = fields[key];
-		if (value != null && value.trim() !== "") out[key] = value;
-	}
-	return out;
 }
 
 function customerOf(order: AmazonOrder): Customer | undefined {

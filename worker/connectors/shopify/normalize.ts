@@ -4,6 +4,7 @@ import { money, type Money } from "../../model/money";
 import {
 	type Address,
 	type CanonicalOrder,
+	compact,
 	type Customer,
 	type Discount,
 	FinancialStatus,
@@ -52,16 +53,6 @@ function amount(
 
 function utc(timestamp: string): string {
 	return new Date(timestamp).toISOString();
-}
-
-/** Drops null and blank fields: the model uses optional fields, not nullable ones. */
-function compact<T extends Record<string, string | null | undefined>>(fields: T): { [K in keyof T]?: string } {
-	const out: { [K in keyof T]?: string } = {};
-	for (const key in fields) {
-		const value = fields[key];
-		if (value != null && value.trim() !== "") out[key] = value;
-	}
-	return out;
 }
 
 function fullName(first: string | null | undefined, last: string | null | undefined): string | undefined {

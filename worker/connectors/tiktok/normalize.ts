@@ -1,6 +1,6 @@
 import { formatIssues } from "../../config";
 import { type Money, money } from "../../model/money";
-import type { Address, CanonicalOrder, Customer, Discount, OrderLine, ShippingLine, TaxLine } from "../../model/order";
+import { type Address, type CanonicalOrder, compact, type Customer, type Discount, type OrderLine, type ShippingLine, type TaxLine } from "../../model/order";
 import { OrderDetailData, TikTokEnvelope, type TikTokLineItem, type TikTokOrder, type TikTokOrderStatus, tiktokOrderStatus } from "./payloads";
 
 /**
@@ -146,15 +146,6 @@ function orderTaxes(order: TikTokOrder, currency: string): TaxLine[] {
 	return tax("Tax", amountOf(p.tax, currency, "payment.tax"));
 }
 
-function compact<T extends Record<string, string | null | undefined>>(fields: T): { [K in keyof T]?: string } {
-	const out: { [K in keyof T]?: string } = {};
-	for (const key in fields) {
-		const value = fields[key];
-		if (!blank(value)) out[key] = value.trim();
-	}
-	return out;
-}
-
 /**
  * The ship-to address. TikTok has no flat city or state: they are levels of `district_info`
  * (`address_level_name` "State", "City", …, ISO code of a state like "US-CA"); `post_town` is the
@@ -177,12 +168,12 @@ function shipTo(order: TikTokOrder): Address | undefined {
 		countryCode: a.region_code?.toUpperCase(),
 		zip: a.postal_code,
 		phone: a.phone_number,
-	});
+	}, { trim: true });
 	return Object.keys(address).length > 0 ? address : undefined;
 }
 
 function customer(order: TikTokOrder): Customer | undefined {
-	const fields = compact({ channelCustomerId: order.user_id, email: order.buyer_email });
+	const fields = compact({ channelCustomerId: order.user_id, email: order.buyer_email }, { trim: true });
 	return Object.keys(fields).length > 0 ? fields : undefined;
 }
 

@@ -1,7 +1,7 @@
 import { formatIssues } from "../../config";
 import type { OrderChange } from "../../model/events";
-import { currencyExponent, type Money, money } from "../../model/money";
-import type { Address, CanonicalOrder, Customer, Discount, OrderLine, Refund, TaxLine } from "../../model/order";
+import { currencyExponent, type Money, money, perUnit } from "../../model/money";
+import { type Address, type CanonicalOrder, compact, type Customer, type Discount, type OrderLine, type Refund, type TaxLine } from "../../model/order";
 import { WooCommerceDeletedBody, WooCommerceOrder } from "./payloads";
 
 type ItemTax = WooCommerceOrder["line_items"][number]["taxes"][number];
@@ -59,16 +59,6 @@ export function decodeEntities(text: string): string {
 		}
 		return NAMED[name] ?? entity;
 	});
-}
-
-/** Drops null and blank fields: the model uses optional fields, not nullable ones. */
-function compact<T extends Record<string, string | null | undefined>>(fields: T): { [K in keyof T]?: string } {
-	const out: { [K in keyof T]?: string } = {};
-	for (const key in fields) {
-		const value = fields[key]?.trim();
-		if (value) out[key] = value;
-	}
-	return out;
 }
 
 function fullName(address: WooAddress | null | undefined): string | undefined {
@@ -147,10 +137,7 @@ function lineDiscount(order: WooCommerceOrder, subtotal: Money, total: Money): D
  * `total` and the order's totals stay exact; only this per-unit figure can be a rounding.
  */
 function unitPrice(subtotal: Money, quantity: number): Money {
-	if (quantity <= 1) return subtotal;
-	const sign = subtotal.amount < 0 ? -1 : 1;
-	const magnitude = Math.abs(subtotal.amount);
-	return { amount: sign * Math.floor((2 * magnitude + quantity) / (2 * quantity)), currency: subtotal.currency };
+	return { amount: perUnit(subtotal.amount, quantity), currency: subtotal.currency };
 }
 
 function financialStatus(order: WooCommerceOrder): CanonicalOrder["financialStatus"] {
@@ -170,7 +157,7 @@ function customer(order: WooCommerceOrder): Customer | undefined {
 		email: billing?.email,
 		name: fullName(billing),
 		phone: billing?.phone,
-	});
+	}, { trim: true });
 	return Object.keys(fields).length > 0 ? fields : undefined;
 }
 
@@ -188,7 +175,7 @@ function shipTo(order: WooCommerceOrder): Address | undefined {
 		countryCode: a.country,
 		zip: a.postcode,
 		phone: a.phone,
-	});
+	}, { trim: true });
 	return Object.keys(fields).length > 0 ? fields : undefined;
 }
 
@@ -270,7 +257,7 @@ export function normalizeWooCommerceOrder(order: WooCommerceOrder, connection: s
 			return {
 				channelLineId: String(line.id),
 				title: decodeEntities(line.method_title),
-				...compact({ code: line.method_id }),
+				...compact({ code: line.method_id }, { trim: true }),
 				price: amount(line.total, currency, `${at}total`),
 				discounts: [],
 				taxes: itemTaxes(order, line.taxes, at),
