@@ -1,6 +1,7 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { buildSync } from "esbuild";
 import { defineConfig, defineProject } from "vitest/config";
+import { APP_SECRETS, SANDBOX_SECRETS } from "./test/secrets";
 
 // The sandbox of peer services runs beside the worker as a real auxiliary worker; every
 // outbound fetch from ordersync is routed to it, so the real client code talks to it.
@@ -22,32 +23,11 @@ const worker = defineProject({
 						modules: true,
 						scriptPath: SANDBOX,
 						compatibilityDate: "2026-11-01",
-						bindings: {
-							SANDBOX_SHOPIFY_TOKEN: "shpat_sandbox_test_token",
-							SANDBOX_SHIPBOB_TOKEN: "shipbob_pat_test",
-							SANDBOX_SHIPBOB_WEBHOOK_SECRET: "whsec_b3JkZXJzeW5jIHRlc3Qgc2hpcGJvYiBrZXkgMDAwMDE=",
-							SANDBOX_EASYPOST_API_KEY: "EZTK_test",
-							SANDBOX_EASYPOST_WEBHOOK_SECRET: "easypost_test_webhook_secret",
-							SANDBOX_TIKTOK_APP_KEY: "38abcd12efgh3",
-							SANDBOX_TIKTOK_APP_SECRET: "tiktok_test_app_secret_0123456789",
-							SANDBOX_TIKTOK_ACCESS_TOKEN: "ROW_tiktok_test_access_token",
-							SANDBOX_AMAZON_CLIENT_ID: "amzn1.application-oa2-client.test",
-							SANDBOX_AMAZON_CLIENT_SECRET: "amzn1.oa2-cs.v1.test_client_secret",
-							SANDBOX_AMAZON_REFRESH_TOKEN: "Atzr|test_refresh_token",
-							SANDBOX_AMAZON_NOTIFICATION_KEY: "amazon_test_api_destination_key",
-							SANDBOX_WOO_CONSUMER_KEY: "ck_test_0123456789abcdef",
-							SANDBOX_WOO_CONSUMER_SECRET: "cs_test_0123456789abcdef",
-							SANDBOX_WOO_WEBHOOK_SECRET: "woo_test_webhook_secret",
-							SANDBOX_EDI_TOKEN: "edi_test_gateway_token",
-						},
+						bindings: SANDBOX_SECRETS,
 					},
 				],
 				bindings: {
-					SHOPIFY_DEMO_SECRET: "test-shopify-secret",
-					SHOPIFY_OUTLET_SECRET: "test-outlet-secret",
-					SHOPIFY_DEMO_ADMIN_TOKEN: "shpat_sandbox_test_token",
-					OPS_TOKEN: "test-ops-token-0123456789",
-					OPS_READ_TOKEN: "test-read-token-0123456789",
+					...APP_SECRETS,
 					// Retries on a test's time scale: same rules as wrangler.toml, milliseconds instead of seconds.
 					DELIVERY: {
 						// Shopify deliveries make two calls each (read, then write): at 30% faults an attempt fails
@@ -62,18 +42,6 @@ const worker = defineProject({
 						defaultConcurrency: 8,
 						concurrency: { "3pl:shipbob": 5, "channel:shopify-demo": 16 },
 					},
-					SHIPBOB_TOKEN: "shipbob_pat_test",
-					SHIPBOB_WEBHOOK_SECRET: "whsec_b3JkZXJzeW5jIHRlc3Qgc2hpcGJvYiBrZXkgMDAwMDE=",
-					EASYPOST_API_KEY: "EZTK_test",
-					EASYPOST_WEBHOOK_SECRET: "easypost_test_webhook_secret",
-					TIKTOK_APP_SECRET: "tiktok_test_app_secret_0123456789",
-					TIKTOK_ACCESS_TOKEN: "ROW_tiktok_test_access_token",
-					AMAZON_LWA_CLIENT_SECRET: "amzn1.oa2-cs.v1.test_client_secret",
-					AMAZON_REFRESH_TOKEN: "Atzr|test_refresh_token",
-					AMAZON_NOTIFICATION_KEY: "amazon_test_api_destination_key",
-					WOO_CONSUMER_SECRET: "cs_test_0123456789abcdef",
-					WOO_WEBHOOK_SECRET: "woo_test_webhook_secret",
-					EDI_GATEWAY_TOKEN: "edi_test_gateway_token",
 				},
 			},
 		}),

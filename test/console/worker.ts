@@ -1,6 +1,6 @@
 // The real ordersync worker and the sandbox of peers (Shopify Admin, ShipBob, EasyPost) on workerd
 // through Miniflare, for the console's end-to-end test: wrangler.toml's configuration, the test
-// secrets of vitest.config.ts, every outbound fetch routed to the sandbox, state in a temp dir
+// secrets of test/secrets.ts, every outbound fetch routed to the sandbox, state in a temp dir
 // that outlives a restart (the console must ride one out).
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -9,50 +9,12 @@ import { build, type BuildOptions } from "esbuild";
 import { type Json, Log, LogLevel, Miniflare, convertV4MiniflareOptions } from "miniflare";
 import { unstable_readConfig } from "wrangler";
 import { signedDelivery } from "../../demo/shopify-orders.mjs";
+import { APP_SECRETS, SANDBOX_SECRETS } from "../secrets";
 
-export const OPS_TOKEN = "test-ops-token-0123456789";
-export const READ_TOKEN = "test-read-token-0123456789";
+export const OPS_TOKEN = APP_SECRETS.OPS_TOKEN;
+export const READ_TOKEN = APP_SECRETS.OPS_READ_TOKEN;
 export const CONNECTION = "shopify-demo";
-const SHOPIFY_SECRET = "test-shopify-secret";
-
-const SANDBOX_SECRETS = {
-	SANDBOX_SHOPIFY_TOKEN: "shpat_sandbox_test_token",
-	SANDBOX_SHIPBOB_TOKEN: "shipbob_pat_test",
-	SANDBOX_SHIPBOB_WEBHOOK_SECRET: "whsec_b3JkZXJzeW5jIHRlc3Qgc2hpcGJvYiBrZXkgMDAwMDE=",
-	SANDBOX_EASYPOST_API_KEY: "EZTK_test",
-	SANDBOX_EASYPOST_WEBHOOK_SECRET: "easypost_test_webhook_secret",
-	SANDBOX_TIKTOK_APP_KEY: "38abcd12efgh3",
-	SANDBOX_TIKTOK_APP_SECRET: "tiktok_test_app_secret_0123456789",
-	SANDBOX_TIKTOK_ACCESS_TOKEN: "ROW_tiktok_test_access_token",
-	SANDBOX_AMAZON_CLIENT_ID: "amzn1.application-oa2-client.test",
-	SANDBOX_AMAZON_CLIENT_SECRET: "amzn1.oa2-cs.v1.test_client_secret",
-	SANDBOX_AMAZON_REFRESH_TOKEN: "Atzr|test_refresh_token",
-	SANDBOX_AMAZON_NOTIFICATION_KEY: "amazon_test_api_destination_key",
-	SANDBOX_WOO_CONSUMER_KEY: "ck_test_0123456789abcdef",
-	SANDBOX_WOO_CONSUMER_SECRET: "cs_test_0123456789abcdef",
-	SANDBOX_WOO_WEBHOOK_SECRET: "woo_test_webhook_secret",
-	SANDBOX_EDI_TOKEN: "edi_test_gateway_token",
-};
-
-const SECRETS = {
-	SHOPIFY_DEMO_SECRET: SHOPIFY_SECRET,
-	SHOPIFY_OUTLET_SECRET: "test-outlet-secret",
-	SHOPIFY_DEMO_ADMIN_TOKEN: SANDBOX_SECRETS.SANDBOX_SHOPIFY_TOKEN,
-	OPS_TOKEN,
-	OPS_READ_TOKEN: READ_TOKEN,
-	SHIPBOB_TOKEN: SANDBOX_SECRETS.SANDBOX_SHIPBOB_TOKEN,
-	SHIPBOB_WEBHOOK_SECRET: SANDBOX_SECRETS.SANDBOX_SHIPBOB_WEBHOOK_SECRET,
-	EASYPOST_API_KEY: SANDBOX_SECRETS.SANDBOX_EASYPOST_API_KEY,
-	EASYPOST_WEBHOOK_SECRET: SANDBOX_SECRETS.SANDBOX_EASYPOST_WEBHOOK_SECRET,
-	TIKTOK_APP_SECRET: SANDBOX_SECRETS.SANDBOX_TIKTOK_APP_SECRET,
-	TIKTOK_ACCESS_TOKEN: SANDBOX_SECRETS.SANDBOX_TIKTOK_ACCESS_TOKEN,
-	AMAZON_LWA_CLIENT_SECRET: SANDBOX_SECRETS.SANDBOX_AMAZON_CLIENT_SECRET,
-	AMAZON_REFRESH_TOKEN: SANDBOX_SECRETS.SANDBOX_AMAZON_REFRESH_TOKEN,
-	AMAZON_NOTIFICATION_KEY: SANDBOX_SECRETS.SANDBOX_AMAZON_NOTIFICATION_KEY,
-	WOO_CONSUMER_SECRET: SANDBOX_SECRETS.SANDBOX_WOO_CONSUMER_SECRET,
-	WOO_WEBHOOK_SECRET: SANDBOX_SECRETS.SANDBOX_WOO_WEBHOOK_SECRET,
-	EDI_GATEWAY_TOKEN: SANDBOX_SECRETS.SANDBOX_EDI_TOKEN,
-};
+const SHOPIFY_SECRET = APP_SECRETS.SHOPIFY_DEMO_SECRET;
 
 /** Retries on a test's time scale: a delivery the 3PL keeps failing is dead-lettered within a second. */
 const DELIVERY = {
@@ -129,7 +91,7 @@ export async function startWorker(): Promise<Harness> {
 						compatibilityDate,
 						compatibilityFlags: config.compatibility_flags ?? [],
 						durableObjects,
-						bindings: { ...(config.vars as Record<string, Json>), CONNECTIONS: shopifyOnly, ...SECRETS, DELIVERY },
+						bindings: { ...(config.vars as Record<string, Json>), CONNECTIONS: shopifyOnly, ...APP_SECRETS, DELIVERY },
 						outboundService: "ordersync-sandbox",
 					},
 					{ name: "ordersync-sandbox", modules: true, scriptPath: sandboxScript, modulesRoot: dir, compatibilityDate, bindings: SANDBOX_SECRETS },
