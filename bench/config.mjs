@@ -47,3 +47,15 @@ export const SANDBOX_BUNDLE = `${BUILD_DIR}/sandbox.js`;
 
 /** server.mjs reads vars (CONNECTIONS, INVENTORY, …), Durable Object bindings and compatibility settings from here. */
 export const WRANGLER_TOML = "wrangler.toml";
+
+/** esbuild options for a bundle workerd runs as a modules worker (also the console's e2e harness). */
+export const WORKERD_BUNDLE = {
+	bundle: true,
+	format: "esm",
+	platform: "neutral",
+	target: "es2022",
+	mainFields: ["module", "main"],
+	conditions: ["workerd", "worker", "browser"],
+	external: ["cloudflare:*", "node:*"],
+	logLevel: "warning",
+};

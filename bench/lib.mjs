@@ -3,7 +3,7 @@
 import { fork, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import autocannon from "autocannon";
-import { BUILD_DIR, BUNDLE, OPS_TOKEN, PROBE_BUNDLE, SANDBOX_BUNDLE, SANDBOX_ENTRY } from "./config.mjs";
+import { BUILD_DIR, BUNDLE, OPS_TOKEN, PROBE_BUNDLE, SANDBOX_BUNDLE, SANDBOX_ENTRY, WORKERD_BUNDLE } from "./config.mjs";
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -24,17 +24,7 @@ export function buildWorker(log = () => {}) {
 	log(`bundle: ${BUNDLE} (${(readFileSync(BUNDLE).byteLength / 1024).toFixed(0)} KiB)`);
 }
 
-/** esbuild options for a bundle workerd runs as a modules worker. */
-export const WORKERD_BUNDLE = {
-	bundle: true,
-	format: "esm",
-	platform: "neutral",
-	target: "es2022",
-	mainFields: ["module", "main"],
-	conditions: ["workerd", "worker", "browser"],
-	external: ["cloudflare:*", "node:*"],
-	logLevel: "warning",
-};
+export { WORKERD_BUNDLE };
 
 /**
  * Bundles bench/probe-worker.ts (the real worker and Durable Objects plus /__probe/* routes) with

@@ -5,9 +5,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { build, type BuildOptions } from "esbuild";
+import { build } from "esbuild";
 import { type Json, Log, LogLevel, Miniflare, convertV4MiniflareOptions } from "miniflare";
 import { unstable_readConfig } from "wrangler";
+import { WORKERD_BUNDLE } from "../../bench/config.mjs";
 import { signedDelivery } from "../../demo/shopify-orders.mjs";
 import { APP_SECRETS, SANDBOX_SECRETS } from "../secrets";
 
@@ -27,18 +28,6 @@ const DELIVERY = {
 	circuitCooldownMs: 300,
 	defaultConcurrency: 8,
 	concurrency: { "3pl:shipbob": 5 },
-};
-
-/** esbuild options for a bundle workerd runs as a modules worker (as bench/lib.mjs builds them). */
-const WORKERD_BUNDLE: BuildOptions = {
-	bundle: true,
-	format: "esm",
-	platform: "neutral",
-	target: "es2022",
-	mainFields: ["module", "main"],
-	conditions: ["workerd", "worker", "browser"],
-	external: ["cloudflare:*", "node:*"],
-	logLevel: "warning",
 };
 
 export type Harness = {
