@@ -695,14 +695,7 @@ export class AmazonSandbox {
 		const itemsIn = unwrap(body.items);
 		const items = structuredClone(Array.isArray(itemsIn) ? itemsIn : ((itemsIn as Json | undefined)?.OrderItems ?? [])) as Json[];
 		if (typeof order?.AmazonOrderId !== "string") return { error: "order.AmazonOrderId is required" };
-		return {
-			sellerId: typeof body.sellerId === "string" ? body.sellerId : SANDBOX_AMAZON_SELLER_ID,
-			order,
-			items,
-			packages: new Map(),
-			confirmAttempts: 0,
-			itemsPerPage: Number.isInteger(body.itemsPerPage) && (body.itemsPerPage as number) > 0 ? (body.itemsPerPage as number) : 100,
-		};
+		return stored(body, order, items);
 	}
 
 	/**
@@ -812,14 +805,7 @@ export class AmazonSandbox {
 			EasyShipShipmentStatus: null,
 			ElectronicInvoiceStatus: "NotRequired",
 		};
-		return {
-			sellerId: typeof body.sellerId === "string" ? body.sellerId : SANDBOX_AMAZON_SELLER_ID,
-			order,
-			items,
-			packages: new Map(),
-			confirmAttempts: 0,
-			itemsPerPage: Number.isInteger(body.itemsPerPage) && (body.itemsPerPage as number) > 0 ? (body.itemsPerPage as number) : 100,
-		};
+		return stored(body, order, items);
 	}
 }
 
@@ -886,4 +872,16 @@ function redactOrder(order: Json, pii: Set<string>): Json {
 
 function dropUndefined(fields: Record<string, string | undefined>): Json {
 	return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
+}
+
+/** A seeded order as the sandbox keeps it: nothing shipped yet, items paged as asked (default 100). */
+function stored(body: Json, order: Json, items: Json[]): StoredOrder {
+	return {
+		sellerId: typeof body.sellerId === "string" ? body.sellerId : SANDBOX_AMAZON_SELLER_ID,
+		order,
+		items,
+		packages: new Map(),
+		confirmAttempts: 0,
+		itemsPerPage: Number.isInteger(body.itemsPerPage) && (body.itemsPerPage as number) > 0 ? (body.itemsPerPage as number) : 100,
+	};
 }
