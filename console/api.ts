@@ -2,9 +2,14 @@
 // an OpsError (status 0 when the worker could not be reached or did not answer in time).
 import { z } from "zod";
 import { OpsError, type Ops, type Role } from "./ports";
-import { ApiError, ExceptionDetail, ExceptionItem, FlowEvent, OrderView, ReplayResult, SkuDetail } from "./protocol";
+import { ApiError, ExceptionDetail, ExceptionItem, FlowEvent, OrderView, PayoutItem, PayoutReport, PayoutSync, PayoutUpload, ReplayResult, SkuDetail } from "./protocol";
 
 export const REQUEST_TIMEOUT_MS = 10_000;
+/**
+ * A payout sync fetches each payout from the channel in turn (up to 15 s each, on the worker), and
+ * an upload parses and matches a file of thousands of lines: they get longer than a look-up.
+ */
+export const PAYOUT_WRITE_TIMEOUT_MS = 300_000;
 
 const FlowsPage = z.looseObject({ events: z.array(FlowEvent), cursor: z.number().int() });
 export type FlowsPage = z.infer<typeof FlowsPage>;
@@ -20,18 +25,22 @@ export type ReplayOutcome =
 	| ({ id: string; ok: true; httpStatus: number } & ReplayResult)
 	| { id: string; ok: false; httpStatus: number; code: string; message: string };
 
-export type OpsClientOptions = { timeoutMs?: number; fetch?: typeof fetch };
+export type OpsClientOptions = { timeoutMs?: number; writeTimeoutMs?: number; fetch?: typeof fetch };
+
+type CallInit = { body?: { json: unknown } | { text: string | Uint8Array; type: string }; timeoutMs?: number };
 
 export class OpsClient implements Ops {
 	readonly #base: string;
 	readonly #token: string;
 	readonly #timeoutMs: number;
+	readonly #writeTimeoutMs: number;
 	readonly #fetch: typeof fetch;
 
 	constructor(url: string, token: string, options: OpsClientOptions = {}) {
 		this.#base = url.replace(/\/+$/, "");
 		this.#token = token;
 		this.#timeoutMs = options.timeoutMs ?? REQUEST_TIMEOUT_MS;
+		this.#writeTimeoutMs = options.writeTimeoutMs ?? PAYOUT_WRITE_TIMEOUT_MS;
 		this.#fetch = options.fetch ?? fetch;
 	}
 
@@ -82,6 +91,26 @@ export class OpsClient implements Ops {
 		return (await this.#call("POST", `/ops/exceptions/${encodeURIComponent(id)}/cancel`, ReplayResult)).data;
 	}
 
+	/** Payouts, most recently changed first. */
+	async payouts(limit = 100): Promise<PayoutItem[]> {
+		return (await this.#call("GET", `/ops/settlements?limit=${limit}`, z.looseObject({ items: z.array(PayoutItem) }))).data.items;
+	}
+
+	async payout(connection: string, payoutId: string): Promise<PayoutReport> {
+		return (await this.#call("GET", `/ops/settlements/${encodeURIComponent(connection)}/${encodeURIComponent(payoutId)}`, PayoutReport)).data;
+	}
+
+	/** Fetches one payout (or every payout paid since `since`) from the channel and reconciles each (operator token only). */
+	async syncPayouts(connection: string, which: { payoutId: string } | { since: string }): Promise<PayoutSync> {
+		return (await this.#call("POST", `/ops/settlements/${encodeURIComponent(connection)}/sync`, PayoutSync, { body: { json: which }, timeoutMs: this.#writeTimeoutMs })).data;
+	}
+
+	/** Sends an Amazon V2 settlement report (the tab-separated flat file, as downloaded) to be reconciled (operator token only). */
+	async uploadAmazonReport(connection: string, report: string | Uint8Array): Promise<PayoutUpload> {
+		const path = `/ops/settlements/${encodeURIComponent(connection)}/amazon-report`;
+		return (await this.#call("POST", path, PayoutUpload, { body: { text: report, type: "text/tab-separated-values; charset=utf-8" }, timeoutMs: this.#writeTimeoutMs })).data;
+	}
+
 	/** Kept flow events after `after`, oldest first; `cursor` is where to ask from next. */
 	async flows(after = 0, limit = 200): Promise<FlowsPage> {
 		return (await this.#call("GET", `/ops/flows?after=${after}&limit=${limit}`, FlowsPage)).data;
@@ -91,18 +120,22 @@ export class OpsClient implements Ops {
 		return (await this.#call("GET", "/ops/whoami", z.looseObject({ role: z.enum(["read", "operator"]) }))).data.role;
 	}
 
-	async #call<S extends z.ZodType>(method: "GET" | "POST", path: string, schema: S): Promise<{ status: number; data: z.infer<S> }> {
+	async #call<S extends z.ZodType>(method: "GET" | "POST", path: string, schema: S, init: CallInit = {}): Promise<{ status: number; data: z.infer<S> }> {
+		const { body: sent, timeoutMs = this.#timeoutMs } = init;
 		let response: Response;
 		let text: string;
+		const headers: Record<string, string> = { Authorization: `Bearer ${this.#token}` };
+		if (sent) headers["Content-Type"] = "json" in sent ? "application/json" : sent.type;
 		try {
 			response = await this.#fetch(`${this.#base}${path}`, {
 				method,
-				headers: { Authorization: `Bearer ${this.#token}` },
-				signal: AbortSignal.timeout(this.#timeoutMs),
+				headers,
+				body: sent === undefined ? undefined : "json" in sent ? JSON.stringify(sent.json) : sent.text,
+				signal: AbortSignal.timeout(timeoutMs),
 			});
 			text = await response.text();
 		} catch (error) {
-			throw unreachable(this.#base, this.#timeoutMs, error);
+			throw unreachable(this.#base, timeoutMs, error);
 		}
 		const body = parseJson(text);
 		if (!response.ok) {

@@ -1,17 +1,20 @@
-// The interactive console: a header, then the current view. Order and SKU screens open on top of
-// the view they came from, which stays mounted (hidden) so Esc returns to it exactly as it was.
+// The interactive console: a header, then the current view. Order, SKU and payout screens open on
+// top of the view they came from, which stays mounted (hidden) so Esc returns to it exactly as it was.
 //
 // Keys (the `?` overlay lists them per view; its tables are in views/help.tsx):
-//   everywhere  ? help · q quit · 1 Live · 2 Exceptions · o open an order (key or #name) ·
-//               s open a SKU · Esc/Backspace back from Order or SKU
-//   Live        ↑/↓ j/k select (pauses) · PgUp/PgDn · Enter open its order (or SKU) ·
+//   everywhere  ? help · q quit · 1 Live · 2 Exceptions · 3 Payouts · o open an order (key or #name) ·
+//               s open a SKU · Esc/Backspace back from Order, SKU or Payout
+//   Live        ↑/↓ j/k select (pauses) · PgUp/PgDn · Enter open its order (SKU, payout) ·
 //               p/space pause/resume · Esc resume · / filter (text channel:x state:y sku:z) · c clear
 //   Order       Tab/←/→ or 1-5 sections (digits pick sections here, not views) · ↑/↓ j/k PgUp/PgDn ·
 //               Enter (Timeline) show that event's payload · [ ] other payloads · r reload
 //   SKU         ↑/↓ j/k PgUp/PgDn scroll · r reload
-//   Exceptions  ↑/↓ j/k select · Enter details (Enter again opens its order) · r replay/retry (y/n) ·
-//               R replay all matching the filter (y/n, then a progress bar) · x cancel a dead letter (y/n) ·
+//   Exceptions  ↑/↓ j/k select · Enter details (Enter again opens its order or payout) ·
+//               r replay/retry (y/n) · R replay all matching the filter (y/n, then a progress bar) ·
+//               x cancel a dead letter or mark a payout exception reviewed (y/n) ·
 //               / filter (text kind:x channel:y) · c clear · Esc leave details / stop a bulk run
+//   Payouts     ↑/↓ j/k select · Enter its report · r reload
+//   Payout      ↑/↓ j/k PgUp/PgDn scroll · r reload
 //   prompts     Enter accepts, Esc dismisses; confirmations take y or n (Esc = n)
 import { Box, useApp, useWindowSize } from "ink";
 import { useEffect, useRef, useState } from "react";
@@ -25,8 +28,10 @@ import { useStream } from "./views/hooks";
 import { KeyRouter, Layer, useKeys } from "./views/keys";
 import { LiveView } from "./views/live";
 import { OrderScreen } from "./views/order";
+import { PayoutScreen } from "./views/payout";
+import { PayoutsView } from "./views/payouts";
 import { Prompt } from "./views/prompt";
-import type { Route } from "./views/route";
+import { isScreen, type Route } from "./views/route";
 import { SkuScreen } from "./views/sku";
 
 /** Stream events are applied at most this often: one render per batch keeps 200 events/s smooth. */
@@ -100,9 +105,10 @@ function Console({ ops, stream, url }: AppProps) {
 			else if (input === "?") setHelp(true);
 			else if (input === "1") setStack([{ view: "live" }]);
 			else if (input === "2") setStack([{ view: "exceptions" }]);
+			else if (input === "3") setStack([{ view: "payouts" }]);
 			else if (input === "o") setAsking("order");
 			else if (input === "s") setAsking("sku");
-			else if ((key.escape || key.backspace) && (top.view === "order" || top.view === "sku")) setStack((s) => (s.length > 1 ? s.slice(0, -1) : [{ view: "live" }]));
+			else if ((key.escape || key.backspace) && isScreen(top)) setStack((s) => (s.length > 1 ? s.slice(0, -1) : [{ view: "live" }]));
 			else return false;
 			return true;
 		},
@@ -122,6 +128,10 @@ function Console({ ops, stream, url }: AppProps) {
 				return <OrderScreen ops={ops} stream={stream} orderKey={route.key} {...common} />;
 			case "sku":
 				return <SkuScreen ops={ops} stream={stream} sku={route.sku} {...common} />;
+			case "payouts":
+				return <PayoutsView ops={ops} stream={stream} onOpen={navigate} {...common} />;
+			case "payout":
+				return <PayoutScreen ops={ops} stream={stream} connection={route.connection} payoutId={route.payoutId} {...common} />;
 		}
 	};
 
@@ -132,7 +142,7 @@ function Console({ ops, stream, url }: AppProps) {
 			{stack.map((route, i) => {
 				const shown = i === stack.length - 1 && !help;
 				return (
-					<Box key={`${i}:${route.view}:${route.view === "order" ? route.key : route.view === "sku" ? route.sku : ""}`} display={shown ? "flex" : "none"} flexDirection="column" height={height}>
+					<Box key={`${i}:${routeKey(route)}`} display={shown ? "flex" : "none"} flexDirection="column" height={height}>
 						{view(route, shown && !asking)}
 					</Box>
 				);
@@ -154,4 +164,18 @@ function Console({ ops, stream, url }: AppProps) {
 			)}
 		</Box>
 	);
+}
+
+/** Which screen a route is, for React: a different order (SKU, payout) at the same depth is a new one. */
+function routeKey(route: Route): string {
+	switch (route.view) {
+		case "order":
+			return `order:${route.key}`;
+		case "sku":
+			return `sku:${route.sku}`;
+		case "payout":
+			return `payout:${route.connection}:${route.payoutId}`;
+		default:
+			return route.view;
+	}
 }

@@ -15,6 +15,13 @@ Usage:
   ordersync exceptions             open quarantines, dead letters and unroutable orders
   ordersync replay <id…>           replay quarantined webhooks / retry dead letters by exception id
   ordersync replay --all --kind K  … every open exception of kind K (and with --text T in it)
+  ordersync payouts                payouts (Shopify, TikTok Shop, Amazon), latest first, as reconciled
+  ordersync payout <conn> <id>     one payout's report: totals, exceptions, lines, ERP postings
+                                   (also: payout <connection>:<payout id>)
+  ordersync payouts sync <conn> --payout <id> | --since <iso>
+                                   fetch payouts from the channel and reconcile them (operator)
+  ordersync payouts upload <conn> <file.tsv>
+                                   reconcile an Amazon V2 settlement report (operator)
 
 Options:
   --url <url>        the worker (default: $ORDERSYNC_URL, else ${DEFAULT_URL})
@@ -25,10 +32,14 @@ Options:
                --follow (then keep printing new ones; with --json one event per line)
   exceptions:  --status open|resolved|all (default open)  --kind <kind>
   replay:      --all  --kind <kind>  --text <text>
+  payouts:     --limit <n> (default 100)
+  payouts sync: --payout <id> (that payout)  --since <date> (every payout paid since then;
+               2026-01-01 or 2026-01-01T00:00:00Z)
 
 Exit codes:
-  0 ok · 1 the operation failed (e.g. a replay was refused, or some of several failed)
-  2 usage error · 3 not found · 4 unauthorized or forbidden (401/403) · 5 worker unreachable
+  0 ok · 1 the operation failed (e.g. a replay was refused, a settlement report was invalid,
+  or some of several failed) · 2 usage error (or a file that cannot be read) · 3 not found
+  4 unauthorized or forbidden (401/403) · 5 worker unreachable
 
 In the console press ? for its keys, q to quit.`;
 
@@ -40,7 +51,12 @@ export type Command =
 	| { name: "order"; id: string }
 	| { name: "sku"; sku: string }
 	| { name: "exceptions"; status: ExceptionStatus; kind: string | null }
-	| { name: "replay"; ids: string[]; all: boolean; kind: string | null; text: string | null };
+	| { name: "replay"; ids: string[]; all: boolean; kind: string | null; text: string | null }
+	| { name: "payouts"; action: "list"; limit: number }
+	/** One payout (`payoutId`), or every payout paid since `since` (an ISO 8601 UTC time). */
+	| { name: "payouts"; action: "sync"; connection: string; payoutId: string | null; since: string | null }
+	| { name: "payouts"; action: "upload"; connection: string; file: string }
+	| { name: "payout"; connection: string; payoutId: string };
 
 export type Invocation = { help: true } | { help: false; command: Command; url: string; token: string; json: boolean };
 
@@ -58,6 +74,8 @@ const OPTIONS = {
 	kind: { type: "string" },
 	text: { type: "string" },
 	all: { type: "boolean" },
+	payout: { type: "string" },
+	since: { type: "string" },
 } as const;
 
 /** Which subcommands take which of the subcommand-specific flags. */
@@ -68,6 +86,8 @@ const FLAGS_OF: Record<Command["name"], string[]> = {
 	sku: [],
 	exceptions: ["status", "kind"],
 	replay: ["all", "kind", "text"],
+	payouts: ["limit", "payout", "since"],
+	payout: [],
 };
 const COMMON = new Set(["help", "json", "url", "token"]);
 
@@ -96,7 +116,7 @@ export function parseInvocation(argv: string[], env: Record<string, string | und
 	return { help: false, command, url, token, json: values.json ?? false };
 }
 
-type Values = { after?: string; limit?: string; follow?: boolean; status?: string; kind?: string; text?: string; all?: boolean };
+type Values = { after?: string; limit?: string; follow?: boolean; status?: string; kind?: string; text?: string; all?: boolean; payout?: string; since?: string };
 
 function buildCommand(name: Command["name"], args: string[], values: Values): Command {
 	const one = (what: string): string => {
@@ -127,7 +147,52 @@ function buildCommand(name: Command["name"], args: string[], values: Values): Co
 			if (!all && (values.kind !== undefined || values.text !== undefined)) throw new UsageError("--kind and --text go with replay --all");
 			return { name, ids: args, all, kind: values.kind ?? null, text: values.text ?? null };
 		}
+		case "payouts":
+			return payoutsCommand(args, values);
+		case "payout": {
+			// `payout shopify-demo 105127866449`, or the payout key the list and the stream use.
+			const [first = "", second] = args;
+			const colon = first.indexOf(":");
+			if (args.length === 1 && colon > 0 && colon < first.length - 1) return { name, connection: first.slice(0, colon), payoutId: first.slice(colon + 1) };
+			if (args.length !== 2 || !first || !second) throw new UsageError("payout takes a connection and a payout id: payout <connection> <payout id>");
+			return { name, connection: first, payoutId: second };
+		}
 	}
+}
+
+/** `payouts` lists; `payouts sync <connection> --payout <id> | --since <date>`; `payouts upload <connection> <file>`. */
+function payoutsCommand(args: string[], values: Values): Command {
+	const [action, ...rest] = args;
+	const only = (allowed: Array<"limit" | "payout" | "since">, what: string) => {
+		for (const flag of ["limit", "payout", "since"] as const) {
+			if (values[flag] !== undefined && !allowed.includes(flag)) throw new UsageError(`--${flag} does not apply to ${what}`);
+		}
+	};
+	switch (action) {
+		case undefined:
+			only(["limit"], "payouts (the list)");
+			return { name: "payouts", action: "list", limit: values.limit === undefined ? 100 : count("limit", values.limit, 1, 1000) };
+		case "sync": {
+			only(["payout", "since"], "payouts sync");
+			if (rest.length !== 1 || !rest[0]) throw new UsageError("payouts sync takes one connection: payouts sync <connection> --payout <id> | --since <date>");
+			if ((values.payout === undefined) === (values.since === undefined)) throw new UsageError("payouts sync takes --payout <id> or --since <date> (one of them)");
+			if (values.payout === "") throw new UsageError("--payout takes a payout id");
+			return { name: "payouts", action: "sync", connection: rest[0], payoutId: values.payout ?? null, since: values.since === undefined ? null : isoTime("since", values.since) };
+		}
+		case "upload":
+			only([], "payouts upload");
+			if (rest.length !== 2 || !rest[0] || !rest[1]) throw new UsageError("payouts upload takes a connection and a file: payouts upload <connection> <file.tsv>");
+			return { name: "payouts", action: "upload", connection: rest[0], file: rest[1] };
+		default:
+			throw new UsageError(`payouts takes sync or upload, or nothing to list them (got ${args.join(" ")})`);
+	}
+}
+
+/** A date (midnight UTC) or a date-time with its zone, as the worker's ISO 8601 UTC string. */
+function isoTime(flag: string, text: string): string {
+	const ms = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/.test(text) ? Date.parse(text) : Number.NaN;
+	if (Number.isNaN(ms)) throw new UsageError(`--${flag} must be a date (2026-01-01) or a date-time with its zone (2026-01-01T00:00:00Z), not ${text}`);
+	return new Date(ms).toISOString();
 }
 
 function none(name: string, args: string[]): void {

@@ -1,10 +1,12 @@
 // The non-interactive subcommands: compact text for people, the worker's own data with --json,
 // and an exit code that says what happened (see EXIT in args.ts).
+import { readFile } from "node:fs/promises";
 import { OpsClient, type ReplayOutcome } from "./api";
 import { EXIT, type Command } from "./args";
+import { erpStatusText, feeBreakdown, feeTotal, formatAmount, formatDate, lineStatusText, matchedText } from "./format";
 import { orderedOf } from "./order-lines";
 import { OpsError } from "./ports";
-import type { FlowEvent, Money, OrderView, SkuDetail } from "./protocol";
+import type { Delivery, FlowEvent, OrderView, PayoutItem, PayoutReport, PayoutSync, SkuDetail } from "./protocol";
 import { FlowStream } from "./stream";
 
 export type Output = { out(text: string): void; err(text: string): void };
@@ -50,6 +52,13 @@ export async function runCommand(command: Exclude<Command, { name: "console" }>,
 			}
 			case "replay":
 				return await replay(ops, command, options.json, io);
+			case "payouts":
+				return await payouts(ops, command, options.json, io);
+			case "payout": {
+				const report = await ops.payout(command.connection, command.payoutId);
+				print(report, () => payoutText(report));
+				return EXIT.ok;
+			}
 		}
 	} catch (error) {
 		if (!(error instanceof OpsError)) throw error;
@@ -127,6 +136,37 @@ async function replay(ops: OpsClient, command: Extract<Command, { name: "replay"
 	return EXIT.failed;
 }
 
+/** The payouts list, or a sync from the channel, or an Amazon settlement report sent in. */
+async function payouts(ops: OpsClient, command: Extract<Command, { name: "payouts" }>, json: boolean, io: Output): Promise<number> {
+	const print = (data: unknown, text: () => string) => io.out(json ? JSON.stringify(data, null, 2) : text());
+	switch (command.action) {
+		case "list": {
+			const items = await ops.payouts(command.limit);
+			print({ items }, () => (items.length === 0 ? "no payouts" : payoutsTable(items)));
+			return EXIT.ok;
+		}
+		case "sync": {
+			const result = await ops.syncPayouts(command.connection, command.payoutId !== null ? { payoutId: command.payoutId } : { since: command.since! });
+			print(result, () => syncText(result, command.since));
+			return result.results.every((r) => r.ok) ? EXIT.ok : EXIT.failed;
+		}
+		case "upload": {
+			let report: Uint8Array;
+			try {
+				report = await readFile(command.file);
+			} catch (error) {
+				const code = (error as NodeJS.ErrnoException).code;
+				io.err(`ordersync: cannot read ${command.file}${code ? ` (${code})` : ""}`);
+				return EXIT.usage;
+			}
+			// Sent as the bytes it is: the worker says whether it is UTF-8 and where a line is wrong.
+			const result = await ops.uploadAmazonReport(command.connection, report);
+			print(result, () => `${result.status === "duplicate" ? "duplicate: this report was already in, nothing changed\n" : ""}${payoutText(result.report)}`);
+			return EXIT.ok;
+		}
+	}
+}
+
 // ---------------------------------------------------------------- text
 
 function time(iso: string | null | undefined): string {
@@ -138,20 +178,18 @@ export function flowLine(e: FlowEvent): string {
 	return [time(e.at), String(e.cursor).padStart(6), e.type.padEnd(16), subject, e.status ? `[${e.status}]` : "", e.detail ?? ""].filter(Boolean).join("  ");
 }
 
-function money(m: Money): string {
-	const digits = new Intl.NumberFormat("en", { style: "currency", currency: m.currency }).resolvedOptions().maximumFractionDigits ?? 2;
-	return `${(m.amount / 10 ** digits).toFixed(digits)} ${m.currency}`;
-}
+const money = formatAmount;
 
-/** Columns padded to their widest cell; the last one is left as long as it is. */
-export function table(rows: string[][]): string {
+/** Columns padded to their widest cell (`right`: these columns aligned right, for amounts); the last one is left as long as it is. */
+export function table(rows: string[][], right: readonly number[] = []): string {
 	const widths: number[] = [];
 	for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
-	return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join("  ").trimEnd()).join("\n");
+	const pad = (cell: string, i: number, last: boolean) => (right.includes(i) ? cell.padStart(widths[i]!) : last ? cell : cell.padEnd(widths[i]!));
+	return rows.map((row) => row.map((cell, i) => pad(cell, i, i === row.length - 1)).join("  ").trimEnd()).join("\n");
 }
 
-function section(title: string, rows: string[][]): string[] {
-	return rows.length <= 1 ? [] : [title, indent(table(rows))];
+function section(title: string, rows: string[][], right: readonly number[] = []): string[] {
+	return rows.length <= 1 ? [] : [title, indent(table(rows, right))];
 }
 
 const indent = (text: string) => text.replace(/^/gm, "  ");
@@ -173,7 +211,7 @@ function orderText(v: OrderView): string {
 		]),
 		...section("deliveries", [
 			["DELIVERY", "DESTINATION", "STATUS", "TRIES", "NEXT", "LAST ERROR"],
-			...v.deliveries.map((d) => [d.id, d.destination, d.status, String(d.attempts), time(d.nextAttemptAt), d.lastError ?? ""]),
+			...deliveryCells(v.deliveries),
 		]),
 		...section("events", [["SEQ", "AT", "SOURCE", "TYPE", "OUTCOME"], ...v.events.map((e) => [String(e.seq), time(e.at), e.source, e.type, e.outcome ?? ""])]),
 	].join("\n");
@@ -195,4 +233,71 @@ function skuText(s: SkuDetail): string {
 			...s.audit.slice(0, 10).map((a) => [String(a.seq), time(a.at), a.kind, a.location ?? "—", `${a.onHandAfter} (${signed(a.onHandDelta)})`, `${a.reservedAfter} (${signed(a.reservedDelta)})`]),
 		]),
 	].join("\n");
+}
+
+const deliveryCells = (deliveries: readonly Delivery[]) => deliveries.map((d) => [d.id, d.destination, d.status, String(d.attempts), time(d.nextAttemptAt), d.lastError ?? ""]);
+
+function payoutsTable(items: PayoutItem[]): string {
+	return table(
+		[
+			["CHANNEL", "CONNECTION", "PAYOUT", "PAID", "TOTAL", "NET", "STATUS", "MATCHED", "EXCEPTIONS"],
+			...items.map((p) => {
+				const m = (amount: number) => money({ amount, currency: p.currency });
+				return [p.channel, p.connection, p.payoutId, formatDate(p.paidAt), m(p.total), p.summary ? m(p.summary.net) : "—", p.status, p.summary ? matchedText(p.summary.matched) : "—", String(p.exceptions)];
+			}),
+		],
+		[4, 5],
+	);
+}
+
+/** What the line is about: its order (by name when known), a refund of one, or its kind. */
+const lineOrder = (l: PayoutReport["lines"][number]) => l.orderName ?? l.channelOrderId ?? "—";
+
+export function payoutText(r: PayoutReport): string {
+	const m = (amount: number) => money({ amount, currency: r.currency });
+	const s = r.summary;
+	const period = r.periodStart || r.periodEnd ? ` · period ${formatDate(r.periodStart)} – ${formatDate(r.periodEnd)}` : "";
+	const totals: string[][] = s
+		? [
+				["gross sales", m(s.grossSales)],
+				["refunds", m(s.refunds)],
+				["fees", m(feeTotal(s.fees))],
+				...feeBreakdown(s.fees).map((f) => [`  ${f.label}`, m(f.amount)]),
+				["adjustments", m(s.adjustments)],
+				["net", m(s.net)],
+				["total paid", m(r.total)],
+				["matched", matchedText(s.matched)],
+				["variance", m(s.variance)],
+			]
+		: [
+				["total paid", m(r.total)],
+				["still matching: no totals yet", ""],
+			];
+	return [
+		`payout ${r.payoutKey}  ${r.channel}  ${r.status} · ERP ${erpStatusText(r.erp)[0]}`,
+		`  paid ${formatDate(r.paidAt)}${period} · via ${r.via} · received ${time(r.receivedAt)}${r.reconciledAt ? ` · reconciled ${time(r.reconciledAt)}` : ""}`,
+		"totals",
+		indent(table(totals, [1])),
+		...(r.exceptions.length === 0 ? ["exceptions: none"] : section(`exceptions (${r.exceptions.length})`, [["LINE", "VARIANCE", "REASON"], ...r.exceptions.map((e) => [e.id, m(e.variance), e.reason])], [1])),
+		...section(
+			`lines (${r.lines.length})`,
+			[
+				["LINE", "KIND", "ORDER", "STATUS", "AMOUNT", "FEES", "NET", "EXPECTED", "VARIANCE"],
+				...r.lines.map((l) => [l.id, l.kind, lineOrder(l), lineStatusText(l.status)[0], m(l.amount), m(l.fees), m(l.net), l.expected === undefined ? "—" : m(l.expected), l.variance === 0 ? "—" : m(l.variance)]),
+			],
+			[4, 5, 6, 7, 8],
+		),
+		`erp: ${erpStatusText(r.erp)[0]}`,
+		...section("deliveries", [["DELIVERY", "DESTINATION", "STATUS", "TRIES", "NEXT", "LAST ERROR"], ...deliveryCells(r.deliveries)]),
+	].join("\n");
+}
+
+function syncText(result: PayoutSync, since: string | null): string {
+	if (result.total === 0) return since ? `no payouts paid since ${time(since)}` : "no payouts";
+	const lines = result.results.map((r) => {
+		if (!r.ok) return `fail  ${r.payoutId}  ${r.error ?? "failed"}`;
+		const exceptions = r.exceptions === undefined ? "" : ` · ${r.exceptions} exception${r.exceptions === 1 ? "" : "s"}`;
+		return `ok    ${r.payoutId}  ${r.status ?? "reconciled"}${r.summary ? `  matched ${matchedText(r.summary.matched)}` : ""}${exceptions}`;
+	});
+	return [...lines, `reconciled ${result.reconciled} of ${result.total} payout${result.total === 1 ? "" : "s"}`].join("\n");
 }

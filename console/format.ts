@@ -51,6 +51,16 @@ const TONE: Record<string, Tone> = {
 	"fulfilled.on-channel": "done",
 	"tracking.on-channel": "routine",
 	"console.missed": "waiting",
+	// Money: a payout arrives, is matched to its orders, and is booked as a deposit; each order is
+	// booked in the ERP as it moves, and marked settled when a payout pays it.
+	"payout.received": "moving",
+	"payout.reconciled": "done",
+	"payout.posted": "finished",
+	settled: "done",
+	"erp.booked": "done",
+	"erp.fulfilled": "done",
+	"erp.closed": "routine",
+	"erp.refunded": "waiting",
 };
 
 /** What a person calls an event, where its type does not read well. */
@@ -63,6 +73,13 @@ const LABELS: Record<string, string> = {
 	"stock.arrived": "stock arrived",
 	"delivery.cancelled": "call cancelled",
 	"console.missed": "missed",
+	"payout.received": "payout received",
+	"payout.reconciled": "reconciled",
+	"payout.posted": "payout posted",
+	"erp.booked": "ERP booked",
+	"erp.fulfilled": "ERP fulfilled",
+	"erp.closed": "ERP closed",
+	"erp.refunded": "ERP refunded",
 };
 
 const WHAT: Record<string, string> = {
@@ -117,6 +134,11 @@ export function describeFlow(event: FlowEvent): Described {
 		const text = m ? `${m[2]} · parcel ${m[1]}` : detail;
 		return { label: status === "shipped" ? "shipped" : `shipment ${status}`, tone: status === "shipped" ? "moving" : "waiting", text };
 	}
+	if (type === "payout.reconciled") {
+		// "payout 123: 3/4 matched, 1 exception": a payout with exceptions is not done with.
+		const exceptions = Number(/(\d+) exceptions?\b/.exec(detail)?.[1] ?? 0);
+		return { label: LABELS[type]!, tone: exceptions > 0 ? "waiting" : "done", text: detail };
+	}
 	const label = LABELS[type] ?? type;
 	const tone = TONE[type] ?? "plain";
 	const what = WHAT[type];
@@ -157,21 +179,122 @@ export function formatSeconds(ms: number): string {
 	return `${(Math.round(ms / 100) / 10).toFixed(1)} s`;
 }
 
+function currencyFormat(currency: string): Intl.NumberFormat | null {
+	try {
+		return new Intl.NumberFormat("en-US", { style: "currency", currency });
+	} catch {
+		return null;
+	}
+}
+
+/** Integer minor units as a decimal string in the currency's exponent (JPY 0, USD 2, KWD 3): no float involved. */
+function decimalOf(amount: number, format: Intl.NumberFormat): string {
+	const exponent = format.resolvedOptions().maximumFractionDigits ?? 2;
+	const digits = Math.abs(amount).toString().padStart(exponent + 1, "0");
+	const decimal = exponent === 0 ? digits : `${digits.slice(0, -exponent)}.${digits.slice(-exponent)}`;
+	return `${amount < 0 ? "-" : ""}${decimal}`;
+}
+
 /**
  * Money from integer minor units. The decimal string is built from the integer's digits and the
  * currency's exponent (JPY 0, USD 2, KWD 3) and handed to Intl as a string, so no float is involved.
  */
 export function formatMoney({ amount, currency }: Money): string {
-	let format: Intl.NumberFormat;
-	try {
-		format = new Intl.NumberFormat("en-US", { style: "currency", currency });
-	} catch {
-		return `${amount} ${currency} (minor units)`;
+	const format = currencyFormat(currency);
+	if (!format) return `${amount} ${currency} (minor units)`;
+	return format.format(decimalOf(amount, format) as Intl.StringNumericLiteral);
+}
+
+/** Money for scripts and logs: "1234.50 USD", "-2.50 EUR", "1500 JPY" (no symbols, no grouping). */
+export function formatAmount({ amount, currency }: Money): string {
+	const format = currencyFormat(currency);
+	return format ? `${decimalOf(amount, format)} ${currency}` : `${amount} ${currency} (minor units)`;
+}
+
+// ---------------------------------------------------------------- payouts
+
+/** A payout's state in the list: matching, then reconciled (and, with an ERP, posting → posted, or failed). */
+export function payoutStatusTone(status: string): Tone {
+	switch (status) {
+		case "matching":
+			return "waiting";
+		case "reconciled":
+			return "done";
+		case "posting":
+			return "moving";
+		case "posted":
+			return "finished";
+		case "failed":
+			return "operator";
+		default:
+			return "plain";
 	}
-	const exponent = format.resolvedOptions().maximumFractionDigits ?? 2;
-	const digits = Math.abs(amount).toString().padStart(exponent + 1, "0");
-	const decimal = exponent === 0 ? digits : `${digits.slice(0, -exponent)}.${digits.slice(-exponent)}`;
-	return format.format(`${amount < 0 ? "-" : ""}${decimal}` as Intl.StringNumericLiteral);
+}
+
+/** Where a payout's ERP postings stand; `reconciled` there means nothing is booked in an ERP. */
+export function erpStatusText(erp: string): [string, Tone] {
+	if (erp === "reconciled") return ["not booked", "routine"];
+	return [erp, erp === "failed" ? "operator" : erp === "posted" ? "finished" : erp === "posting" ? "moving" : "plain"];
+}
+
+/** How a payout line matched its order: green matched, dim partial or not an order's, yellow or red otherwise. */
+export const LINE_STATUS: Record<string, [string, Tone]> = {
+	matched: ["matched", "done"],
+	partial: ["partial", "routine"],
+	other: ["other", "routine"],
+	already_settled: ["already settled", "waiting"],
+	unknown_order: ["unknown order", "operator"],
+	amount_mismatch: ["amount mismatch", "operator"],
+	currency_mismatch: ["wrong currency", "operator"],
+	unknown_refund: ["unknown refund", "operator"],
+};
+
+export function lineStatusText(status: string): [string, Tone] {
+	return LINE_STATUS[status] ?? [status.replaceAll("_", " "), "waiting"];
+}
+
+/** Fee categories (the worker's names), in the order a statement lists them. */
+const FEE_LABELS: Record<string, string> = {
+	commission: "commission",
+	payment_processing: "payment processing",
+	fulfillment: "fulfillment",
+	shipping_label: "shipping labels",
+	affiliate: "affiliate",
+	promotion: "promotion",
+	advertising: "advertising",
+	tax_withheld: "tax withheld",
+	other: "other fees",
+	unmapped: "unmapped",
+	adjustment: "adjustment",
+	reserve: "reserve",
+};
+
+/** Categories that move the seller's own money rather than charge a fee: the summary's `adjustments`. */
+export const ADJUSTMENT_CATEGORIES = new Set(["adjustment", "reserve"]);
+
+/** A summary's fee buckets as [label, amount], known categories first in statement order, and whether each is an adjustment. */
+export function feeBreakdown(fees: Record<string, number>): Array<{ category: string; label: string; amount: number; adjustment: boolean }> {
+	const order = Object.keys(FEE_LABELS);
+	return Object.entries(fees)
+		.sort(([a], [b]) => (order.indexOf(a) === -1 ? 99 : order.indexOf(a)) - (order.indexOf(b) === -1 ? 99 : order.indexOf(b)))
+		.map(([category, amount]) => ({ category, label: FEE_LABELS[category] ?? category.replaceAll("_", " "), amount, adjustment: ADJUSTMENT_CATEGORIES.has(category) }));
+}
+
+/** The fees proper: every bucket but the adjustments (which the summary adds up on their own). */
+export function feeTotal(fees: Record<string, number>): number {
+	return Object.entries(fees).reduce((n, [category, amount]) => (ADJUSTMENT_CATEGORIES.has(category) ? n : n + amount), 0);
+}
+
+/** A date as YYYY-MM-DD (UTC), or "—". */
+export function formatDate(iso: string | null | undefined): string {
+	if (!iso) return "—";
+	const ms = Date.parse(iso);
+	return Number.isNaN(ms) ? iso.slice(0, 10) : new Date(ms).toISOString().slice(0, 10);
+}
+
+/** "3/4 (75%)" */
+export function matchedText(matched: { lines: number; of: number; percent: number }): string {
+	return `${matched.lines}/${matched.of} (${matched.percent}%)`;
 }
 
 /** A body as lines: pretty-printed when it is JSON, as sent when it is not. */

@@ -1,7 +1,7 @@
 // The two things the interactive console needs from the outside world, as interfaces, so the
 // views can be tested with ink-testing-library against in-memory versions and run against the
 // real worker through `api.ts` and `stream.ts`.
-import type { ExceptionDetail, ExceptionItem, FlowEvent, OrderView, ReplayResult, SkuDetail } from "./protocol";
+import type { ExceptionDetail, ExceptionItem, FlowEvent, OrderView, PayoutItem, PayoutReport, ReplayResult, SkuDetail } from "./protocol";
 
 export type Role = "read" | "operator";
 
@@ -25,9 +25,16 @@ export interface Ops {
 	exception(id: string): Promise<ExceptionDetail>;
 	/** Replays a quarantined webhook or retries a dead-lettered delivery (operator token only). */
 	replay(id: string): Promise<ReplayResult>;
-	/** Gives up on a dead-lettered delivery (operator token only). */
+	/** Gives up on a dead-lettered delivery, or marks a payout exception reviewed (operator token only). */
 	cancel(id: string): Promise<ReplayResult>;
+	/** Payouts, most recently changed first. */
+	payouts(limit?: number): Promise<PayoutItem[]>;
+	/** One payout's reconciliation report. */
+	payout(connection: string, payoutId: string): Promise<PayoutReport>;
 }
+
+/** The stream's news of a payout: it was received, reconciled or posted. */
+export type PayoutChange = { payoutKey: string; status: string };
 
 export type StreamStatus =
 	| { state: "connecting"; attempt: number }
@@ -43,6 +50,7 @@ export interface StreamListener {
 	/** Events after `after` up to `until` were pruned before this console could see them. */
 	gap?(after: number, until: number): void;
 	exception?(item: ExceptionItem): void;
+	payout?(change: PayoutChange): void;
 }
 
 export interface Stream {

@@ -25,7 +25,7 @@ export type FlowEvent = z.infer<typeof FlowEvent>;
 
 export const ExceptionItem = z.looseObject({
 	id: z.string(),
-	/** quarantine, dead-letter, unroutable, failure, gap, shipment */
+	/** quarantine, dead-letter, unroutable, failure, gap, shipment, settlement */
 	kind: z.string(),
 	status: z.enum(["open", "resolved"]),
 	reason: z.string(),
@@ -68,6 +68,8 @@ export const StreamMessage = z.discriminatedUnion("type", [
 	z.looseObject({ type: z.literal("gap"), after: z.number().int(), until: z.number().int() }),
 	/** An exception was opened, updated or resolved. */
 	z.looseObject({ type: z.literal("exception"), exception: ExceptionItem }),
+	/** A payout was received, reconciled or posted (GET /ops/settlements has the rest). */
+	z.looseObject({ type: z.literal("payout"), payoutKey: z.string(), status: z.string() }),
 ]);
 export type StreamMessage = z.infer<typeof StreamMessage>;
 
@@ -197,3 +199,108 @@ export const ApiError = z.object({ error: z.object({ code: z.string(), message: 
 /** POST /ops/exceptions/:id/replay answers 200/202 with one of these, or an ApiError. */
 export const ReplayResult = z.looseObject({ status: z.string(), order: z.string().optional() });
 export type ReplayResult = z.infer<typeof ReplayResult>;
+
+/**
+ * A payout's reconciliation in totals, signed minor units of the payout's currency (fees and
+ * refunds negative). `fees` is by category (commission, payment_processing, fulfillment, …;
+ * `unmapped` for fees the channel named but ordersync does not know).
+ */
+export const PayoutSummary = z.looseObject({
+	grossSales: z.number().int(),
+	refunds: z.number().int(),
+	fees: z.record(z.string(), z.number().int()),
+	adjustments: z.number().int(),
+	net: z.number().int(),
+	/** Order and refund lines matched to their order without a variance, of all such lines. */
+	matched: z.looseObject({ lines: z.number().int(), of: z.number().int(), percent: z.number() }),
+	/** What was booked to the variance account: the exceptions' variances added up. */
+	variance: z.number().int(),
+});
+export type PayoutSummary = z.infer<typeof PayoutSummary>;
+
+/** One entry of GET /ops/settlements: a payout and its reconciliation at a glance. */
+export const PayoutItem = z.looseObject({
+	/** `<connection>:<payoutId>` */
+	payoutKey: z.string(),
+	connection: z.string(),
+	/** shopify, tiktok, amazon */
+	channel: z.string(),
+	payoutId: z.string(),
+	currency: z.string(),
+	/** What the channel pays into the bank, in minor units. */
+	total: z.number().int(),
+	paidAt: z.string().nullable(),
+	/** matching, reconciled, posting, posted, failed */
+	status: z.string(),
+	summary: PayoutSummary.nullable(),
+	/** How many of its lines (or its total) did not reconcile. */
+	exceptions: z.number().int(),
+	updatedAt: z.string(),
+});
+export type PayoutItem = z.infer<typeof PayoutItem>;
+
+/** GET /ops/settlements/:connection/:payoutId: how each line of one payout matched, and its ERP postings. */
+export const PayoutReport = z.looseObject({
+	payoutKey: z.string(),
+	connection: z.string(),
+	channel: z.string(),
+	payoutId: z.string(),
+	currency: z.string(),
+	total: z.number().int(),
+	periodStart: z.string().nullable(),
+	periodEnd: z.string().nullable(),
+	paidAt: z.string().nullable(),
+	/** upload (an Amazon flat file) or api (fetched from the channel) */
+	via: z.string(),
+	receivedAt: z.string(),
+	/** matching, reconciled */
+	status: z.string(),
+	reconciledAt: z.string().nullable(),
+	summary: PayoutSummary.nullable(),
+	/** Lines (or `total`, when the lines do not add up to the payout) whose variance was booked. */
+	exceptions: z.array(z.looseObject({ id: z.string(), reason: z.string(), variance: z.number().int() })),
+	lines: z.array(
+		z.looseObject({
+			id: z.string(),
+			/** order, refund, adjustment, reserve, other */
+			kind: z.string(),
+			channelOrderId: z.string().optional(),
+			orderKey: z.string().optional(),
+			orderName: z.string().optional(),
+			/** matched, partial, unknown_order, amount_mismatch, currency_mismatch, unknown_refund, already_settled, other */
+			status: z.string(),
+			amount: z.number().int(),
+			fees: z.number().int(),
+			net: z.number().int(),
+			/** What the order said was owed, for order lines. */
+			expected: z.number().int().optional(),
+			variance: z.number().int(),
+		}),
+	),
+	postings: z.unknown(),
+	/** reconciled (not booked in an ERP), posting, posted, failed (a dead letter) */
+	erp: z.string(),
+	deliveries: z.array(Delivery),
+});
+export type PayoutReport = z.infer<typeof PayoutReport>;
+
+/** POST /ops/settlements/:connection/sync: each payout fetched from the channel, and how it reconciled. */
+export const PayoutSync = z.looseObject({
+	total: z.number().int(),
+	reconciled: z.number().int(),
+	results: z.array(
+		z.looseObject({
+			payoutId: z.string(),
+			ok: z.boolean(),
+			status: z.string().optional(),
+			summary: PayoutSummary.nullable().optional(),
+			exceptions: z.number().int().optional(),
+			error: z.string().optional(),
+		}),
+	),
+});
+export type PayoutSync = z.infer<typeof PayoutSync>;
+
+/** POST /ops/settlements/:connection/amazon-report: 201 reconciled, or 200 duplicate (the same file again). */
+export const PayoutUpload = z.looseObject({ status: z.string(), report: PayoutReport });
+export type PayoutUpload = z.infer<typeof PayoutUpload>;

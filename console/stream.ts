@@ -163,6 +163,9 @@ export class FlowStream implements Stream {
 			case "exception":
 				for (const listener of this.#listeners) listener.exception?.(message.exception);
 				return;
+			case "payout":
+				for (const listener of this.#listeners) listener.payout?.({ payoutKey: message.payoutKey, status: message.status });
+				return;
 		}
 	}
 

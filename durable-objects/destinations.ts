@@ -3,11 +3,13 @@ import type { CallResult } from "../worker/connectors/call";
 import { createTracker } from "../worker/connectors/easypost/client";
 import { cancelShipBobOrder, createShipBobOrder } from "../worker/connectors/shipbob/client";
 import { connectorFor } from "../worker/connectors/channels";
+import { bookOrder, bookRefund, bookShipment, closeOrder } from "../worker/connectors/netsuite/orders";
+import { DepositPayload, PaymentPayload, RefundPaymentPayload, postDeposit, postOrderPayment, postRefundPayment } from "../worker/connectors/netsuite/payouts";
 import { recordTrackingEvent } from "../worker/connectors/shopify/fulfillment";
 import { loadConfig } from "../worker/config";
 import type { Env } from "../worker/env";
 import { ChannelAcknowledgment, ChannelFulfillment, ThreePlOrder, TrackingStatus } from "../worker/model/fulfillment";
-import type { CanonicalOrder } from "../worker/model/order";
+import { type CanonicalOrder, Refund } from "../worker/model/order";
 
 /** Payload of each outbound delivery kind; the schema also checks an operator's edited payload. */
 export const DeliveryPayloads = {
@@ -27,6 +29,27 @@ export const DeliveryPayloads = {
 	"channel.fetch": z.object({ channelOrderId: z.string().min(1), channel: z.string() }),
 	/** Tell the parcel's object which order it belongs to, so carrier events find the order. */
 	"parcel.link": z.object({ trackingCode: z.string().min(1), carrier: z.string(), orderKey: z.string(), shipmentId: z.string() }),
+	/** Book the order in the ERP (a sales order or cash sale, upserted by the order key), as its object holds it when sent. */
+	"erp.order": z.object({ orderKey: z.string().min(1) }),
+	/** One shipment: item fulfilment and invoice of its lines. */
+	"erp.fulfillment": z.object({
+		orderKey: z.string().min(1),
+		connection: z.string(),
+		shipmentId: z.string().min(1),
+		shippedAt: z.string(),
+		first: z.boolean(),
+		lines: z.array(z.object({ channelLineId: z.string(), quantity: z.number().int().positive() })),
+	}),
+	/** The channel cancelled the order: close what is left of it. */
+	"erp.close": z.object({ orderKey: z.string().min(1), connection: z.string() }),
+	/** A refund: credit memo (or cash refund). `skus` names each channel line's SKU for its item. */
+	"erp.refund": z.object({ orderKey: z.string().min(1), connection: z.string(), currency: z.string(), refund: Refund, skus: z.record(z.string(), z.string().nullable()) }),
+	/** A payout's payment for one order (customer deposit on its sales order). */
+	"erp.payment": PaymentPayload,
+	/** A refund a payout paid out (customer refund from the clearing account). */
+	"erp.refund-payment": RefundPaymentPayload,
+	/** The payout's bank deposit. */
+	"erp.deposit": DepositPayload,
 } as const;
 export type DeliveryKind = keyof typeof DeliveryPayloads;
 
@@ -36,6 +59,11 @@ export const IDENTITY_FIELDS: Partial<Record<DeliveryKind, string[]>> = {
 	"channel.fulfillment": ["shipmentId", "channelOrderId"],
 	"3pl.cancel": ["referenceId"],
 	"channel.acknowledge": ["channelOrderId", "version"],
+	"erp.order": ["orderKey"],
+	"erp.fulfillment": ["shipmentId"],
+	"erp.payment": ["externalId"],
+	"erp.refund-payment": ["externalId"],
+	"erp.deposit": ["payoutKey"],
 };
 
 /** Destination names: each is one gate (concurrency limit and circuit) shared by every object. */
@@ -46,6 +74,8 @@ export const destination = {
 	internal: "internal:parcel",
 	/** An EDI partner's 850s handed to their orders' objects. */
 	internalOrder: "internal:order-flow",
+	/** The ERP account: NetSuite's concurrency limit is on the whole account, so one gate. */
+	erp: (id: string) => `erp:${id}`,
 };
 
 /**
@@ -95,6 +125,35 @@ export async function send(env: Env, kind: string, target: string, payload: unkn
 			const link = DeliveryPayloads["parcel.link"].parse(payload);
 			await env.PARCEL.getByName(link.trackingCode).link(link);
 			return { ok: true, value: null };
+		}
+		case "erp.order":
+		case "erp.fulfillment":
+		case "erp.close":
+		case "erp.refund":
+		case "erp.payment":
+		case "erp.refund-payment":
+		case "erp.deposit": {
+			const erp = config.erp;
+			if (!erp || erp.id !== id) return { ok: false, retryable: false, error: `no ERP ${id} in ERP` };
+			switch (kind) {
+				case "erp.order": {
+					const { orderKey } = DeliveryPayloads["erp.order"].parse(payload);
+					if (!context.order) return { ok: false, retryable: false, error: `order ${orderKey} has no contents to book` };
+					return bookOrder(erp, orderKey, context.order, options);
+				}
+				case "erp.fulfillment":
+					return bookShipment(erp, DeliveryPayloads["erp.fulfillment"].parse(payload), options);
+				case "erp.close":
+					return closeOrder(erp, DeliveryPayloads["erp.close"].parse(payload), options);
+				case "erp.refund":
+					return bookRefund(erp, DeliveryPayloads["erp.refund"].parse(payload), options);
+				case "erp.payment":
+					return postOrderPayment(erp, PaymentPayload.parse(payload), options);
+				case "erp.refund-payment":
+					return postRefundPayment(erp, RefundPaymentPayload.parse(payload), options);
+				default:
+					return postDeposit(erp, DepositPayload.parse(payload), options);
+			}
 		}
 		default:
 			return { ok: false, retryable: false, error: `unknown delivery kind ${kind}` };

@@ -71,9 +71,39 @@ const MIGRATIONS = [
 	CREATE INDEX orders_by_name ON orders (order_name);`,
 	// v4: the index is pruned by age every few hundred events; without this that was a full scan.
 	`CREATE INDEX orders_by_updated ON orders (updated_at);`,
+	// v5: payouts and their reconciliation at a glance (each Settlement object holds the detail).
+	`CREATE TABLE payouts (
+		payout_key TEXT PRIMARY KEY,
+		connection TEXT NOT NULL,
+		channel TEXT NOT NULL,
+		payout_id TEXT NOT NULL,
+		currency TEXT NOT NULL,
+		total INTEGER NOT NULL,
+		paid_at TEXT,
+		status TEXT NOT NULL,
+		summary TEXT NOT NULL,
+		exceptions INTEGER NOT NULL,
+		updated_at TEXT NOT NULL
+	);
+	CREATE INDEX payouts_by_updated ON payouts (updated_at);`,
 ];
 
-export type ExceptionKind = "quarantine" | "failure" | "gap" | "dead-letter" | "unroutable" | "shipment";
+export type ExceptionKind = "quarantine" | "failure" | "gap" | "dead-letter" | "unroutable" | "shipment" | "settlement";
+
+/** One payout as the payouts list shows it. */
+export type PayoutEntry = {
+	payoutKey: string;
+	connection: string;
+	channel: string;
+	payoutId: string;
+	currency: string;
+	total: number;
+	paidAt: string | null;
+	status: string;
+	summary: unknown;
+	exceptions: number;
+	updatedAt: string;
+};
 
 /** The one FlowMonitor: every flow event and exception goes to this object. */
 export function flowMonitor(env: Env) {
@@ -213,6 +243,41 @@ export class FlowMonitor extends DurableObject<Env> {
 			.toArray();
 		const events = rows.map(toFlowEvent);
 		return { events, cursor: events.at(-1)?.cursor ?? after };
+	}
+
+	/** A Settlement object's payout changed (ingested, reconciled, posted): the list shows the latest. */
+	notePayout(entry: Omit<PayoutEntry, "updatedAt">): void {
+		this.#sql.exec(
+			`INSERT INTO payouts (payout_key, connection, channel, payout_id, currency, total, paid_at, status, summary, exceptions, updated_at)
+			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			 ON CONFLICT (payout_key) DO UPDATE SET total = excluded.total, paid_at = excluded.paid_at, status = excluded.status,
+			 summary = excluded.summary, exceptions = excluded.exceptions, updated_at = excluded.updated_at`,
+			entry.payoutKey, entry.connection, entry.channel, entry.payoutId, entry.currency, entry.total, entry.paidAt, entry.status, JSON.stringify(entry.summary), entry.exceptions, new Date().toISOString(),
+		);
+		this.#broadcast({ type: "payout", payoutKey: entry.payoutKey, status: entry.status });
+	}
+
+	/** Payouts, most recently changed first. */
+	payouts(limit = 100): PayoutEntry[] {
+		return this.#sql
+			.exec<{ payout_key: string; connection: string; channel: string; payout_id: string; currency: string; total: number; paid_at: string | null; status: string; summary: string; exceptions: number; updated_at: string }>(
+				"SELECT * FROM payouts ORDER BY updated_at DESC LIMIT ?",
+				Math.min(Math.max(limit, 1), 1000),
+			)
+			.toArray()
+			.map((row) => ({
+				payoutKey: row.payout_key,
+				connection: row.connection,
+				channel: row.channel,
+				payoutId: row.payout_id,
+				currency: row.currency,
+				total: row.total,
+				paidAt: row.paid_at,
+				status: row.status,
+				summary: JSON.parse(row.summary) as unknown,
+				exceptions: row.exceptions,
+				updatedAt: row.updated_at,
+			}));
 	}
 
 	/** Orders by the name people use (`#1001`), most recently active first. */

@@ -8,6 +8,7 @@ import { CanonicalOrder, type Refund } from "../worker/model/order";
 import { DeliveryPayloads, IDENTITY_FIELDS, type DeliveryKind, destination, send } from "./destinations";
 import { type FlowEventInput, flowMonitor, noteFlows } from "./flow-monitor";
 import { type Delivery, OUTBOX_MIGRATION, Outbox } from "./outbox";
+import type { OrderFacts } from "./reconcile";
 import { planRoute, type RouteLine } from "./routing";
 import type { Allocation, Pick } from "./sku-ledger";
 import { migrate } from "./schema";
@@ -209,6 +210,7 @@ export class OrderFlow extends DurableObject<Env> {
 			else this.#addRefund(change.refund);
 			this.#planLines();
 			this.#cancelRoutesIfCancelled();
+			this.#bookInErp();
 			return "applied";
 		});
 
@@ -336,6 +338,8 @@ export class OrderFlow extends DurableObject<Env> {
 				lastError: row.last_error,
 			})),
 			routing: this.#get<RouteState>("route"),
+			/** Gross settled for this order, by payout (`<connection>:<payout id>`). */
+			settlements: this.#get<Record<string, number>>("settlements") ?? {},
 			routes: this.#sql.exec<RouteRow>("SELECT * FROM routes ORDER BY created_at").toArray().map((row) => ({
 				referenceId: row.reference_id,
 				location: row.location,
@@ -820,6 +824,16 @@ export class OrderFlow extends DurableObject<Env> {
 				after,
 			});
 		}
+		if (config.erp?.connections[order.connection] && this.#outbox.get("erp.order")) {
+			const first = !this.#outbox.list().some((d) => d.kind === "erp.fulfillment");
+			this.#outbox.enqueue({
+				id: `erp.fulfillment:${notice.shipmentId}`,
+				kind: "erp.fulfillment",
+				destination: destination.erp(config.erp.id),
+				payload: { orderKey: key, connection: order.connection, shipmentId: notice.shipmentId, shippedAt: notice.at, first, lines: channelLines },
+				after: "erp.order",
+			});
+		}
 		const tracking = [...config.tracking.values()][0];
 		if (notice.trackingNumber) {
 			const parcel = { trackingCode: notice.trackingNumber, carrier: notice.carrier ?? "" };
@@ -849,6 +863,70 @@ export class OrderFlow extends DurableObject<Env> {
 			});
 			this.#sql.exec("UPDATE routes SET status = 'cancelling' WHERE reference_id = ?", route.reference_id);
 		}
+	}
+
+	/**
+	 * Keeps the ERP in step with the order (when its connection is booked): the order once the
+	 * channel says it may ship (held orders are not booked yet), its close when cancelled, and each
+	 * refund. Shipments are booked from #applyShipment. Each is a delivery with its own id, after the
+	 * order's booking, so it happens once and in order.
+	 */
+	#bookInErp(): void {
+		const order = this.#get<CanonicalOrder>("order");
+		const key = this.#get<string>("key");
+		const erp = loadConfig(this.env).erp;
+		if (!order || !key || !erp?.connections[order.connection]) return;
+		const to = destination.erp(erp.id);
+		const booking = this.#outbox.get("erp.order");
+		if (!booking) {
+			if (order.cancelledAt || order.holdReason) return; // nothing to book until it may ship
+			this.#outbox.enqueue({ id: "erp.order", kind: "erp.order", destination: to, payload: { orderKey: key } });
+		} else if (order.cancelledAt && booking.status !== "cancelled") {
+			if (booking.status === "pending" && booking.attempts === 0 && !this.#outbox.inFlight(booking.id)) {
+				this.#outbox.cancel(booking.id, "the channel's cancellation");
+				return;
+			}
+			this.#outbox.enqueue({ id: "erp.close", kind: "erp.close", destination: to, payload: { orderKey: key, connection: order.connection }, after: "erp.order" });
+		}
+		if (this.#outbox.get("erp.order")?.status === "cancelled") return;
+		const skus = Object.fromEntries(order.lines.map((l) => [l.channelLineId, l.sku]));
+		for (const refund of [...order.refunds, ...(this.#get<Refund[]>("extra_refunds") ?? [])]) {
+			this.#outbox.enqueue({
+				id: `erp.refund:${refund.channelRefundId}`,
+				kind: "erp.refund",
+				destination: to,
+				payload: { orderKey: key, connection: order.connection, currency: order.currency, refund, skus },
+				after: "erp.order",
+			});
+		}
+	}
+
+	/**
+	 * What a payout's matching needs to know about this order; null when ordersync never saw it.
+	 * `settledBefore` counts what other payouts already paid for it.
+	 */
+	settlementFacts(payoutKey: string): OrderFacts | null {
+		const key = this.#get<string>("key");
+		const order = this.#get<CanonicalOrder>("order");
+		if (!key || !order) return null;
+		const settled = this.#get<Record<string, number>>("settlements") ?? {};
+		const extra = this.#get<Refund[]>("extra_refunds") ?? [];
+		return {
+			orderKey: key,
+			name: order.channelOrderName,
+			currency: order.currency,
+			total: order.total.amount,
+			refundIds: [...order.refunds, ...extra].map((r) => r.channelRefundId),
+			settledBefore: Object.entries(settled).reduce((n, [payout, amount]) => (payout === payoutKey ? n : n + amount), 0),
+		};
+	}
+
+	/** A payout paid this much gross for the order (recorded once per payout). */
+	recordSettlement(payoutKey: string, gross: number): void {
+		const settled = this.#get<Record<string, number>>("settlements") ?? {};
+		if (settled[payoutKey] === gross) return;
+		this.#put("settlements", { ...settled, [payoutKey]: gross });
+		this.#emit([{ type: "settled", detail: `${gross} in payout ${payoutKey}` }]);
 	}
 
 	/** What a delivered effect changes here (inside the outbox's write, synchronously). */
@@ -886,6 +964,15 @@ export class OrderFlow extends DurableObject<Env> {
 			}
 			case "channel.tracking":
 				return [{ type: "tracking.on-channel", detail: (delivery.payload as { status?: string }).status }];
+			case "erp.order":
+			case "erp.fulfillment":
+			case "erp.close":
+			case "erp.refund": {
+				const booked = (value ?? {}) as { skipped?: string; type?: string; id?: string; fulfillment?: string; invoice?: string };
+				const what = booked.skipped ?? (booked.fulfillment ? `item fulfilment ${booked.fulfillment}, invoice ${booked.invoice}` : `${booked.type} ${booked.id}`);
+				const type = { "erp.order": "erp.booked", "erp.fulfillment": "erp.fulfilled", "erp.close": "erp.closed", "erp.refund": "erp.refunded" }[delivery.kind];
+				return [{ type, detail: `${what} in ${delivery.destination.slice("erp:".length)}` }];
+			}
 			case "channel.fetch": {
 				// The order as the channel has it now; its own update time decides whether it is news.
 				const order = CanonicalOrder.parse(value);

@@ -10,7 +10,7 @@
  * on that share of calls until it is cleared.
  */
 export type FaultKind = "500" | "503" | "429" | "throttle" | "slow" | "timeout" | "lost-response" | "refuse";
-export type Target = "shopify" | "shipbob" | "easypost" | "tiktok" | "amazon" | "woocommerce" | "edi";
+export type Target = "shopify" | "shipbob" | "easypost" | "tiktok" | "amazon" | "woocommerce" | "edi" | "netsuite";
 export type Fault = {
 	target: Target | "*";
 	kind: FaultKind;

@@ -3,6 +3,7 @@ import { Callbacks } from "./callbacks";
 import { EasyPostSandbox } from "./easypost";
 import { EdiSandbox } from "./edi";
 import { type Fault, Faults } from "./faults";
+import { NetSuiteSandbox } from "./netsuite";
 import { ShipBobSandbox } from "./shipbob";
 import { ShopifyAdminSandbox } from "./shopify-admin";
 import { TikTokSandbox } from "./tiktok";
@@ -26,12 +27,18 @@ interface SandboxEnv {
 	SANDBOX_WOO_CONSUMER_SECRET: string;
 	SANDBOX_WOO_WEBHOOK_SECRET: string;
 	SANDBOX_EDI_TOKEN: string;
+	/** The ERP of issue 7: a NetSuite sandbox account checking token-based authentication. */
+	SANDBOX_NETSUITE_ACCOUNT_ID: string;
+	SANDBOX_NETSUITE_CONSUMER_KEY: string;
+	SANDBOX_NETSUITE_CONSUMER_SECRET: string;
+	SANDBOX_NETSUITE_TOKEN_ID: string;
+	SANDBOX_NETSUITE_TOKEN_SECRET: string;
 	/** Demo only: where callbacks (ship notices, tracking events) are posted. Tests drain them instead. */
 	SANDBOX_CALLBACK_URL?: string;
 }
 
 /** One set of peers per sandbox process: state lives as long as the process, like a test account. */
-type Peers = { faults: Faults; callbacks: Callbacks; shop: ShopifyAdminSandbox; shipbob: ShipBobSandbox; easypost: EasyPostSandbox; tiktok: TikTokSandbox; woocommerce: WooCommerceSandbox; amazon: AmazonSandbox; edi: EdiSandbox };
+type Peers = { faults: Faults; callbacks: Callbacks; shop: ShopifyAdminSandbox; shipbob: ShipBobSandbox; easypost: EasyPostSandbox; tiktok: TikTokSandbox; woocommerce: WooCommerceSandbox; amazon: AmazonSandbox; edi: EdiSandbox; netsuite: NetSuiteSandbox };
 let peers: Peers | null = null;
 
 function start(env: SandboxEnv): Peers {
@@ -49,6 +56,14 @@ function start(env: SandboxEnv): Peers {
 		amazon: new AmazonSandbox({ clientId: env.SANDBOX_AMAZON_CLIENT_ID, clientSecret: env.SANDBOX_AMAZON_CLIENT_SECRET, refreshToken: env.SANDBOX_AMAZON_REFRESH_TOKEN, notificationKey: env.SANDBOX_AMAZON_NOTIFICATION_KEY, faults, callbacks }),
 		edi: new EdiSandbox({ token: env.SANDBOX_EDI_TOKEN, faults, callbacks }),
 		woocommerce: new WooCommerceSandbox({ consumerKey: env.SANDBOX_WOO_CONSUMER_KEY, consumerSecret: env.SANDBOX_WOO_CONSUMER_SECRET, webhookSecret: env.SANDBOX_WOO_WEBHOOK_SECRET, faults, callbacks }),
+		netsuite: new NetSuiteSandbox({
+			accountId: env.SANDBOX_NETSUITE_ACCOUNT_ID,
+			consumerKey: env.SANDBOX_NETSUITE_CONSUMER_KEY,
+			consumerSecret: env.SANDBOX_NETSUITE_CONSUMER_SECRET,
+			tokenId: env.SANDBOX_NETSUITE_TOKEN_ID,
+			tokenSecret: env.SANDBOX_NETSUITE_TOKEN_SECRET,
+			faults,
+		}),
 	};
 }
 
@@ -63,6 +78,7 @@ export default {
 		if (path.startsWith("/tiktok/") || path.startsWith("/sandbox/tiktok/")) return peers.tiktok.fetch(request, url);
 		if (path.startsWith("/woocommerce/") || path.startsWith("/sandbox/woocommerce/")) return peers.woocommerce.fetch(request, url);
 		if (path.startsWith("/amazon/") || path.startsWith("/sandbox/amazon/")) return peers.amazon.fetch(request, url);
+		if (path.startsWith("/netsuite/") || path.startsWith("/sandbox/netsuite/")) return peers.netsuite.fetch(request, url);
 		switch (`${request.method} ${path}`) {
 			case "GET /sandbox/faults":
 				return Response.json({ faults: peers.faults.list(), fired: peers.faults.fired });

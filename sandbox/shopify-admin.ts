@@ -3,7 +3,9 @@
  * documented protocol ordersync uses: the access-token header, variant lookup by SKU,
  * `inventorySetQuantities` with its required `@idempotent(key:)` directive and explicit
  * `changeFromQuantity`, orders with their fulfillment orders, `fulfillmentCreate` and
- * `fulfillmentEventCreate`, calculated-cost throttling with a leaky bucket (THROTTLED errors
+ * `fulfillmentEventCreate`, Shopify Payments payouts (`node(id:)` on a `ShopifyPaymentsPayout`,
+ * `shopifyPaymentsAccount { payouts, balanceTransactions(query: "payments_transfer_id:…") }`,
+ * cursor-paged, over payouts stored with `POST /sandbox/shopify/payouts`), calculated-cost throttling with a leaky bucket (THROTTLED errors
  * with `extensions.cost.throttleStatus`), and the shared faults (sandbox/faults.ts): 5xx, 429
  * with Retry-After, cost throttling, slow answers, timeouts and lost responses.
  * It is not a GraphQL engine: operations are recognised by their root field, and queries answer
@@ -29,6 +31,9 @@ type Fulfillment = {
 	events: FulfillmentEvent[];
 };
 type Order = { id: string; name: string; fulfillmentOrderIds: string[]; fulfillmentIds: string[] };
+type Json = Record<string, unknown>;
+/** A payout as `ShopifyPaymentsPayout` answers, and its balance transactions as `ShopifyPaymentsBalanceTransaction` nodes. */
+type StoredPayout = { payout: Json & { id: string; legacyResourceId: string; issuedAt: string }; transactions: Json[] };
 
 /** Standard plan: 100 points a second; the bucket holds 20 seconds' worth. */
 const STANDARD = { maximumAvailable: 2000, restoreRate: 100 };
@@ -44,6 +49,20 @@ const EVENT_STATUSES = ["ATTEMPTED_DELIVERY", "CARRIER_PICKED_UP", "CONFIRMED", 
 
 const numeric = (gid: string) => gid.split("/").pop() ?? gid;
 
+/** A signed decimal string ("-41.9") in minor units, without floating point. */
+function minorOf(text: string, exponent: number): number {
+	const match = /^([-+])?(\d+)(?:\.(\d+))?$/.exec(text.trim());
+	if (!match) return 0;
+	const minor = Number((match[2] ?? "0") + (match[3] ?? "").padEnd(exponent, "0").slice(0, exponent));
+	return match[1] === "-" ? -minor : minor;
+}
+
+function decimal(minor: number, exponent: number): string {
+	if (exponent === 0) return String(minor);
+	const digits = String(Math.abs(minor)).padStart(exponent + 1, "0");
+	return `${minor < 0 ? "-" : ""}${digits.slice(0, -exponent)}.${digits.slice(-exponent)}`;
+}
+
 export class ShopifyAdminSandbox {
 	#variants = new Map<string, Variant>();
 	#available = new Map<string, { quantity: number; updatedAt: string }>();
@@ -54,6 +73,8 @@ export class ShopifyAdminSandbox {
 	#fulfillments = new Map<string, Fulfillment>();
 	/** fulfillmentCreate calls per order and tracking number, counted before validation. */
 	#createAttempts = new Map<string, number>();
+	/** Shopify Payments payouts by numeric id. */
+	#payouts = new Map<string, StoredPayout>();
 	/** The shop's plan: Standard by default; tests and the demo may switch to Plus (20,000 / 1,000 a second). */
 	#plan = { ...STANDARD };
 	#bucket = { available: STANDARD.maximumAvailable, at: Date.now() };
@@ -101,13 +122,18 @@ export class ShopifyAdminSandbox {
 	}
 
 	#route(query: string, variables: Record<string, unknown>): Response {
+		// Connections cost about one point per node asked for, plus the connection itself.
+		const connectionCost = 2 + Math.min(250, Math.max(1, Number(variables.first) || 1));
+		if (/\bbalanceTransactions\s*\(/.test(query)) return this.#spend(connectionCost, () => this.#balanceTransactions(variables));
+		if (/\bpayouts\s*\(/.test(query)) return this.#spend(connectionCost, () => this.#payoutList(variables));
+		if (/\bnode\s*\(/.test(query)) return this.#spend(1, () => this.#node(variables));
 		if (/\binventorySetQuantities\s*\(/.test(query)) return this.#spend(COST.set, () => this.#setQuantities(query, variables));
 		if (/\bfulfillmentEventCreate\s*\(/.test(query)) return this.#spend(COST.fulfillmentEventCreate, () => this.#fulfillmentEventCreate(variables));
 		if (/\bfulfillmentCreate\s*\(/.test(query)) return this.#spend(COST.fulfillmentCreate, () => this.#fulfillmentCreate(variables));
 		if (/\bproductVariants\s*\(/.test(query)) return this.#spend(COST.lookup, () => this.#lookup(variables));
 		if (/\border\s*\(/.test(query)) return this.#spend(COST.order, () => this.#order(variables));
 		return Response.json({
-			errors: [{ message: "This sandbox answers productVariants, order, inventorySetQuantities, fulfillmentCreate and fulfillmentEventCreate only", extensions: { code: "BAD_REQUEST" } }],
+			errors: [{ message: "This sandbox answers productVariants, order, node, shopifyPaymentsAccount (payouts, balanceTransactions), inventorySetQuantities, fulfillmentCreate and fulfillmentEventCreate only", extensions: { code: "BAD_REQUEST" } }],
 		});
 	}
 
@@ -367,6 +393,130 @@ export class ShopifyAdminSandbox {
 		return { data: { fulfillmentEventCreate: { fulfillmentEvent: { id: event.id, status: event.status, happenedAt: event.happenedAt, message: event.message }, userErrors: [] } } };
 	}
 
+	// --- Shopify Payments payouts ----------------------------------------------------------
+
+	/** A page of `rows` for `first`/`after`; cursors are opaque (base64 of the offset after the node). */
+	#page<T>(rows: T[], variables: Record<string, unknown>): { nodes: T[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } | GraphqlResult {
+		const first = Number(variables.first);
+		if (!Number.isInteger(first) || first < 1 || first > 250) {
+			return { errors: [{ message: "You must provide a `first` or `last` value between 1 and 250 to properly paginate the connection.", extensions: { code: "BAD_REQUEST" } }] };
+		}
+		let start = 0;
+		if (typeof variables.after === "string" && variables.after) {
+			try {
+				start = Number(atob(variables.after));
+			} catch {
+				start = Number.NaN;
+			}
+			if (!Number.isInteger(start) || start < 0) return { errors: [{ message: `Invalid cursor for current pagination sort.`, extensions: { code: "BAD_REQUEST" } }] };
+		}
+		const nodes = rows.slice(start, start + first);
+		const end = start + nodes.length;
+		return { nodes, pageInfo: { hasNextPage: end < rows.length, endCursor: nodes.length > 0 ? btoa(String(end)) : null } };
+	}
+
+	/** `node(id:)`: a stored payout; null for anything else. */
+	#node(variables: Record<string, unknown>): GraphqlResult {
+		const id = String(variables.id ?? "");
+		const match = /^gid:\/\/shopify\/ShopifyPaymentsPayout\/(\d+)$/.exec(id);
+		const stored = match ? this.#payouts.get(match[1]!) : undefined;
+		return { data: { node: stored ? structuredClone(stored.payout) : null } };
+	}
+
+	/** `shopifyPaymentsAccount { balanceTransactions(first, after, query: "payments_transfer_id:<id>") }`, oldest first. */
+	#balanceTransactions(variables: Record<string, unknown>): GraphqlResult {
+		const filter = String(variables.query ?? "");
+		const payoutId = /(?:^|\s)payments_transfer_id:(\d+)(?:\s|$)/.exec(filter)?.[1];
+		const rows = payoutId
+			? (this.#payouts.get(payoutId)?.transactions ?? [])
+			: [...this.#payouts.values()].flatMap((p) => p.transactions);
+		const page = this.#page(structuredClone(rows), variables);
+		if ("errors" in page) return page;
+		return { data: { shopifyPaymentsAccount: { balanceTransactions: page } } };
+	}
+
+	/** `shopifyPaymentsAccount { payouts(first, after, query: "issued_at:>='…'") }`, oldest first. */
+	#payoutList(variables: Record<string, unknown>): GraphqlResult {
+		const filter = String(variables.query ?? "");
+		const since = /issued_at:>=?'?([^'\s]+)'?/.exec(filter)?.[1];
+		const from = since ? Date.parse(since) : Number.NEGATIVE_INFINITY;
+		const rows = [...this.#payouts.values()]
+			.map((p) => p.payout)
+			.filter((p) => Date.parse(p.issuedAt) >= from)
+			.sort((a, b) => Date.parse(a.issuedAt) - Date.parse(b.issuedAt));
+		const page = this.#page(structuredClone(rows), variables);
+		if ("errors" in page) return page;
+		return { data: { shopifyPaymentsAccount: { payouts: page } } };
+	}
+
+	/**
+	 * Stores a payout, in the GraphQL shapes: `payout` as a `ShopifyPaymentsPayout` (id or
+	 * legacyResourceId, issuedAt, status, transactionType, net) and `balanceTransactions` as
+	 * `ShopifyPaymentsBalanceTransaction` nodes. Missing fields are filled in: ids, `net` of each
+	 * transaction (amount − fee), the payout's `net` (the transactions' sum), and, unless
+	 * `transfer: false`, the payout's own TRANSFER transaction, as Shopify lists it among them.
+	 */
+	#storePayout(input: Json): Response {
+		const given = (input.payout ?? {}) as Json;
+		const rows = (Array.isArray(input.balanceTransactions) ? input.balanceTransactions : []) as Json[];
+		if (rows.some((t) => t === null || typeof t !== "object" || typeof (t.amount as Json | undefined)?.amount !== "string")) {
+			return Response.json({ errors: "each balance transaction needs amount { amount, currencyCode }" }, { status: 400 });
+		}
+		const legacy = String(given.legacyResourceId ?? (typeof given.id === "string" ? numeric(given.id) : this.#nextId++));
+		const gid = `gid://shopify/ShopifyPaymentsPayout/${legacy}`;
+		const currency = String((given.net as Json | undefined)?.currencyCode ?? (rows[0]?.amount as Json | undefined)?.currencyCode ?? "USD");
+		const exponent = new Intl.NumberFormat("en", { style: "currency", currency }).resolvedOptions().maximumFractionDigits ?? 2;
+		const status = String(given.status ?? "PAID");
+		const transactions = rows.map((t) => {
+			const amount = t.amount as Json;
+			const fee = (t.fee as Json | undefined) ?? { amount: "0.0", currencyCode: amount.currencyCode };
+			return {
+				id: `gid://shopify/ShopifyPaymentsBalanceTransaction/${this.#nextId++}`,
+				test: false,
+				transactionDate: new Date().toISOString(),
+				sourceOrderTransactionId: null,
+				associatedOrder: null,
+				adjustmentReason: null,
+				adjustmentsOrders: [],
+				...t,
+				fee: { currencyCode: amount.currencyCode, ...fee },
+				net: t.net ?? { amount: decimal(minorOf(String(amount.amount), exponent) - minorOf(String(fee.amount), exponent), exponent), currencyCode: amount.currencyCode },
+				associatedPayout: { id: gid, status },
+			} as Json;
+		});
+		const net = given.net ?? { amount: decimal(transactions.reduce((sum, t) => sum + minorOf(String((t.net as Json).amount), exponent), 0), exponent), currencyCode: currency };
+		if (input.transfer !== false && !transactions.some((t) => t.type === "TRANSFER")) {
+			const out = `-${String((net as Json).amount).replace(/^-/, "")}`;
+			transactions.push({
+				id: `gid://shopify/ShopifyPaymentsBalanceTransaction/${this.#nextId++}`,
+				type: "TRANSFER",
+				test: false,
+				transactionDate: String(given.issuedAt ?? new Date().toISOString()),
+				amount: { amount: out, currencyCode: currency },
+				fee: { amount: "0.0", currencyCode: currency },
+				net: { amount: out, currencyCode: currency },
+				sourceId: legacy,
+				sourceType: "TRANSFER",
+				sourceOrderTransactionId: null,
+				associatedOrder: null,
+				associatedPayout: { id: gid, status },
+				adjustmentReason: null,
+				adjustmentsOrders: [],
+			});
+		}
+		const payout = {
+			transactionType: "DEPOSIT",
+			issuedAt: new Date().toISOString(),
+			...given,
+			id: gid,
+			legacyResourceId: legacy,
+			status,
+			net,
+		} as StoredPayout["payout"];
+		this.#payouts.set(legacy, { payout, transactions });
+		return Response.json({ payout, balanceTransactions: transactions });
+	}
+
 	/** Test and demo controls: seed variants and orders, read what was received. Faults are in sandbox/index.ts. */
 	async #control(request: Request, url: URL): Promise<Response> {
 		switch (`${request.method} ${url.pathname}`) {
@@ -374,6 +524,11 @@ export class ShopifyAdminSandbox {
 				const { skus } = (await request.json()) as { skus: string[] };
 				for (const sku of skus) if (!this.#variants.has(sku)) this.#variants.set(sku, { sku, inventoryItemId: `gid://shopify/InventoryItem/${this.#nextItem++}` });
 				return Response.json({ variants: skus.map((sku) => this.#variants.get(sku)) });
+			}
+			case "POST /sandbox/shopify/payouts": {
+				const body = (await request.json().catch(() => null)) as Json | null;
+				if (!body || typeof body !== "object") return Response.json({ errors: "send { payout, balanceTransactions }" }, { status: 400 });
+				return this.#storePayout(body);
 			}
 			case "POST /sandbox/plan": {
 				const plan = (await request.json()) as { maximumAvailable?: number; restoreRate?: number };

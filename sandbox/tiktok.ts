@@ -11,7 +11,11 @@
  *   `POST /product/202309/products/{product_id}/inventory/update` (per-SKU failures in
  *   `data.errors` under a top-level code 0, as TikTok documents);
  * - webhooks signed in `Authorization` = hex HMAC-SHA256(app secret, app key + body)
- *   (https://partner.tiktokshop.com/docv2/page/tts-webhooks-overview).
+ *   (https://partner.tiktokshop.com/docv2/page/tts-webhooks-overview);
+ * - Finance: Get Statements `GET /finance/202309/statements` and Get Transactions by Statement
+ *   `GET /finance/202501/statements/{statement_id}/statement_transactions` (both require
+ *   `sort_field`; `page_size` 1–100, default 20; opaque `page_token`), over statements stored with
+ *   the control route `POST /sandbox/tiktok/statements`.
  *
  * Every answer is TikTok's envelope `{ code, message, request_id, data }`. Codes: 106001 for an
  * invalid sign with HTTP 401 (as TikTok answers it in the wild), 36009002 for rate limiting (HTTP
@@ -96,6 +100,9 @@ type SeedOrder = {
 	recipient?: { name?: string; address1?: string; address2?: string; city?: string; state?: string; stateCode?: string; zip?: string; country?: string; phone?: string };
 	lines: SeedLine[];
 };
+/** A statement as Get Statements lists it, and its transactions as Get Transactions by Statement (202501) gives them. */
+type Statement = { statement: Json & { id: string; statement_time: number; currency: string }; transactions: Array<Json & { id: string }> };
+
 type Write = { at: number; method: string; path: string; body: unknown; orderId?: string; productId?: string };
 
 /** Default shop of the sandbox (the shop id of TikTok's own webhook examples). */
@@ -120,6 +127,7 @@ export class TikTokSandbox {
 	#orderShop = new Map<string, string>();
 	#products = new Map<string, Product>();
 	#writes: Write[] = [];
+	#statements = new Map<string, Statement>();
 	/** Ids unique across test files sharing this process: 18 digits from the clock and a counter. */
 	#seq = BigInt(Date.now()) * 10_000n;
 
@@ -210,6 +218,9 @@ export class TikTokSandbox {
 				return envelope(36009004, "invalid param error: the body is not a JSON object", null, 400);
 			}
 		}
+		if (request.method === "GET" && path === "/finance/202309/statements") return this.#getStatements(q);
+		const statementPath = /^\/finance\/202501\/statements\/([^/]+)\/statement_transactions$/.exec(path);
+		if (request.method === "GET" && statementPath) return this.#statementTransactions(decodeURIComponent(statementPath[1]!), q);
 		const route = `${request.method} ${path.replace(/\/(packages|products|orders)\/\d+\//, "/$1/{id}/")}`;
 		const id = /\/(?:packages|products|orders)\/(\d+)\//.exec(path)?.[1] ?? "";
 		switch (route) {
@@ -362,6 +373,107 @@ export class TikTokSandbox {
 			}
 		}
 		return envelope(0, "Success", errors.length > 0 ? { errors } : {});
+	}
+
+	/** Page size and offset as TikTok's list APIs take them: `page_size` 1–100 (default 20), an opaque `page_token`. */
+	#paging(q: URLSearchParams): { size: number; offset: number } | Response {
+		const size = q.has("page_size") ? Number(q.get("page_size")) : 20;
+		if (!Number.isInteger(size) || size < 1 || size > 100) return envelope(36009004, "invalid param error: page_size must be 1 to 100", null, 400);
+		const token = q.get("page_token") ?? "";
+		let offset = 0;
+		if (token) {
+			try {
+				offset = Number(atob(token));
+			} catch {
+				offset = Number.NaN;
+			}
+			if (!Number.isInteger(offset) || offset < 0) return envelope(36009004, "invalid param error: page_token is invalid", null, 400);
+		}
+		return { size, offset };
+	}
+
+	/** GET /finance/202309/statements: statements by statement_time, `sort_field=statement_time` required. */
+	#getStatements(q: URLSearchParams): Response {
+		if (q.get("sort_field") !== "statement_time") return envelope(36009004, "invalid param error: sort_field is required and only supports statement_time", null, 400);
+		const paging = this.#paging(q);
+		if (paging instanceof Response) return paging;
+		const ge = q.has("statement_time_ge") ? Number(q.get("statement_time_ge")) : 0;
+		const lt = q.has("statement_time_lt") ? Number(q.get("statement_time_lt")) : Math.floor(Date.now() / 1000) + 1;
+		const status = q.get("payment_status");
+		const rows = [...this.#statements.values()]
+			.map((s) => s.statement)
+			.filter((s) => s.statement_time >= ge && s.statement_time < lt && (!status || s.payment_status === status))
+			.sort((a, b) => (a.statement_time - b.statement_time) * (q.get("sort_order") === "DESC" ? -1 : 1));
+		const page = rows.slice(paging.offset, paging.offset + paging.size);
+		const next = paging.offset + paging.size < rows.length ? btoa(String(paging.offset + paging.size)) : "";
+		return envelope(0, "Success", { next_page_token: next, statements: structuredClone(page) });
+	}
+
+	/** GET /finance/202501/statements/{statement_id}/statement_transactions, `sort_field=order_create_time` required. */
+	#statementTransactions(statementId: string, q: URLSearchParams): Response {
+		if (q.get("sort_field") !== "order_create_time") return envelope(36009004, "invalid param error: sort_field is required and only supports order_create_time", null, 400);
+		const paging = this.#paging(q);
+		if (paging instanceof Response) return paging;
+		const stored = this.#statements.get(statementId);
+		if (!stored) return envelope(36009004, `invalid param error: statement ${statementId} does not exist`, null, 400); // code per the common errors; message ours
+		const { statement, transactions } = stored;
+		const exponent = exponentOf(statement.currency);
+		const total = (field: string, rows: Json[] = transactions) => fromMinor(rows.reduce((sum, t) => sum + signedMinor(t[field], exponent), 0), exponent);
+		const rows = [...transactions].sort((a, b) => (Number(a.order_create_time ?? 0) - Number(b.order_create_time ?? 0)) * (q.get("sort_order") === "DESC" ? -1 : 1));
+		const page = rows.slice(paging.offset, paging.offset + paging.size);
+		const next = paging.offset + paging.size < rows.length ? btoa(String(paging.offset + paging.size)) : "";
+		const settlement = total("settlement_amount");
+		const reserve = total("reserve_amount");
+		return envelope(0, "Success", {
+			id: statement.id,
+			create_time: statement.statement_time,
+			currency: statement.currency,
+			status: "SETTLED",
+			total_count: transactions.length,
+			total_settlement_amount: settlement,
+			total_reserve_amount: reserve,
+			payable_amount: fromMinor(signedMinor(settlement, exponent) + signedMinor(reserve, exponent), exponent),
+			total_settlement_breakdown: {
+				total_revenue_amount: total("revenue_amount"),
+				total_shipping_cost_amount: total("shipping_cost_amount"),
+				total_fee_tax_amount: total("fee_tax_amount"),
+				total_adjustment_amount: total("adjustment_amount"),
+			},
+			next_page_token: next,
+			transactions: structuredClone(page),
+		});
+	}
+
+	/**
+	 * Stores a statement with its transactions, in TikTok's own shapes: `statement` as Get Statements
+	 * lists it (id, statement_time, currency, settlement_amount, payment_status, …; missing ones are
+	 * filled in) and `transactions` as Get Transactions by Statement 202501 returns them.
+	 */
+	#storeStatement(input: Json): Response {
+		const given = (input.statement ?? {}) as Json;
+		const transactions = (Array.isArray(input.transactions) ? input.transactions : []) as Json[];
+		if (transactions.some((t) => t === null || typeof t !== "object")) return Response.json({ error: "transactions must be objects" }, { status: 400 });
+		const currency = typeof given.currency === "string" ? given.currency : "USD";
+		const exponent = exponentOf(currency);
+		const sum = (field: string) => fromMinor(transactions.reduce((total, t) => total + signedMinor(t[field], exponent), 0), exponent);
+		const midnight = Math.floor(Date.now() / 86_400_000) * 86_400;
+		const statement = {
+			revenue_amount: sum("revenue_amount"),
+			fee_amount: sum("fee_tax_amount"),
+			shipping_cost_amount: sum("shipping_cost_amount"),
+			adjustment_amount: sum("adjustment_amount"),
+			net_sales_amount: sum("revenue_amount"),
+			settlement_amount: sum("settlement_amount"),
+			payment_id: this.#id("73"),
+			payment_status: "PROCESSING",
+			...given,
+			id: typeof given.id === "string" ? given.id : this.#id("72"),
+			statement_time: typeof given.statement_time === "number" ? given.statement_time : midnight,
+			currency,
+		};
+		const stored: Statement = { statement, transactions: transactions.map((t) => ({ ...t, id: typeof t.id === "string" ? t.id : this.#id("76") })) };
+		this.#statements.set(statement.id, stored);
+		return Response.json(stored);
 	}
 
 	/** Builds an order in TikTok's documented shape from a compact description. */
@@ -554,6 +666,8 @@ export class TikTokSandbox {
 				if (input.deliver !== "return") this.#callbacks.enqueue({ key: order.id, ...webhook });
 				return Response.json({ webhook });
 			}
+			case "POST /sandbox/tiktok/statements":
+				return this.#storeStatement(input);
 			case "GET /sandbox/tiktok/writes": {
 				const match = url.searchParams.get("match") ?? "";
 				return Response.json({ writes: this.#writes.filter((w) => w.path.includes(match) || JSON.stringify(w.body).includes(match)) });
@@ -593,6 +707,19 @@ function envelope(code: number, message: string, data: unknown, status = 200): R
 	const stamp = new Date().toISOString().replace(/\D/g, "").slice(0, 14);
 	const requestId = `${stamp}${crypto.randomUUID().replaceAll("-", "").slice(0, 20).toUpperCase()}`;
 	return Response.json({ code, message, request_id: requestId, data }, { status });
+}
+
+function exponentOf(currency: string): number {
+	return new Intl.NumberFormat("en", { style: "currency", currency }).resolvedOptions().maximumFractionDigits ?? 2;
+}
+
+/** A signed decimal amount ("-2.55", "", undefined) in minor units. */
+function signedMinor(value: unknown, exponent: number): number {
+	const text = typeof value === "number" ? String(value) : typeof value === "string" ? value.trim() : "";
+	if (!text) return 0;
+	const negative = text.startsWith("-");
+	const minor = toMinor(text.replace(/^[-+]/, ""), exponent);
+	return negative ? -minor : minor;
 }
 
 function toMinor(decimal: string, exponent: number): number {

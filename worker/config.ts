@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { AmazonAccount } from "./connectors/amazon/account";
 import { EdiAccount } from "./connectors/edi/account";
+import { type NetSuite, NetSuiteAccount } from "./connectors/netsuite/account";
 import { TikTokAccount } from "./connectors/tiktok/account";
 import { WooCommerceAccount } from "./connectors/woocommerce/account";
 import { Channel } from "./model/order";
@@ -162,6 +163,8 @@ const ConfigSchema = z.object({
 	TRACKING: z.array(TrackingConfig).default([]),
 	FULFILLMENT: FulfillmentConfig.prefault({}),
 	DELIVERY: DeliveryConfig.prefault({}),
+	/** The ERP every booked order and payout is posted to; none when absent. */
+	ERP: NetSuiteAccount.optional(),
 }).refine((c) => c.OPS_READ_TOKEN !== c.OPS_TOKEN, { message: "OPS_READ_TOKEN must differ from OPS_TOKEN", path: ["OPS_READ_TOKEN"] });
 
 export type Connection = z.infer<typeof ConnectionConfig> & {
@@ -184,6 +187,7 @@ export interface Config {
 	storefrontOrigins: Set<string>;
 	opsToken: string;
 	opsReadToken?: string;
+	erp?: NetSuite;
 }
 
 export class ConfigError extends Error {
@@ -257,7 +261,24 @@ export function loadConfig(env: Env): Config {
 			throw new ConfigError(`invalid configuration: FULFILLMENT.locations[${index}].threePl: no 3PL "${location.threePl}" in THREEPLS`);
 		}
 	}
+	const erpAccount = parsed.data.ERP;
+	let erp: NetSuite | undefined;
+	if (erpAccount) {
+		for (const id of Object.keys(erpAccount.connections)) {
+			if (!connections.has(id)) throw new ConfigError(`invalid configuration: ERP.connections.${id}: no connection "${id}" in CONNECTIONS`);
+		}
+		erp = {
+			...erpAccount,
+			credentials: {
+				consumerKey: secret("ERP.consumerKeySecret", erpAccount.consumerKeySecret),
+				consumerSecret: secret("ERP.consumerSecretSecret", erpAccount.consumerSecretSecret),
+				tokenId: secret("ERP.tokenIdSecret", erpAccount.tokenIdSecret),
+				tokenSecret: secret("ERP.tokenSecretSecret", erpAccount.tokenSecretSecret),
+			},
+		};
+	}
 	const config: Config = {
+		erp,
 		threePls,
 		tracking,
 		fulfillment: parsed.data.FULFILLMENT,

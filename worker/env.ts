@@ -2,6 +2,7 @@ import type { FlowMonitor } from "../durable-objects/flow-monitor";
 import type { DeliveryGate } from "../durable-objects/delivery-gate";
 import type { OrderFlow } from "../durable-objects/order-flow";
 import type { Parcel } from "../durable-objects/parcel";
+import type { Settlement } from "../durable-objects/settlement";
 import type { SkuLedger } from "../durable-objects/sku-ledger";
 import type { TradingPartner } from "../durable-objects/trading-partner";
 
@@ -9,7 +10,7 @@ declare global {
 	namespace Cloudflare {
 		interface GlobalProps {
 			mainModule: typeof import("./index");
-			durableNamespaces: "OrderFlow" | "SkuLedger" | "FlowMonitor" | "DeliveryGate" | "Parcel" | "TradingPartner";
+			durableNamespaces: "OrderFlow" | "SkuLedger" | "FlowMonitor" | "DeliveryGate" | "Parcel" | "TradingPartner" | "Settlement";
 		}
 		interface Env {
 			ORDER_FLOW: DurableObjectNamespace<OrderFlow>;
@@ -18,6 +19,7 @@ declare global {
 			DELIVERY_GATE: DurableObjectNamespace<DeliveryGate>;
 			PARCEL: DurableObjectNamespace<Parcel>;
 			TRADING_PARTNER: DurableObjectNamespace<TradingPartner>;
+			SETTLEMENT: DurableObjectNamespace<Settlement>;
 			/** Plain vars from wrangler.toml, validated by `loadConfig`. */
 			CONNECTIONS: unknown;
 			STOREFRONT_ORIGINS: unknown;

@@ -5,6 +5,7 @@ export { DeliveryGate } from "../durable-objects/delivery-gate";
 export { FlowMonitor } from "../durable-objects/flow-monitor";
 export { Parcel } from "../durable-objects/parcel";
 export { OrderFlow } from "../durable-objects/order-flow";
+export { Settlement } from "../durable-objects/settlement";
 export { SkuLedger } from "../durable-objects/sku-ledger";
 export { TradingPartner } from "../durable-objects/trading-partner";
 

@@ -6,6 +6,7 @@ import { failure, hasBearer } from "./http";
 import { getAvailability, postAdjustment, postDeltas, postReturns, postSnapshot } from "./routes/inventory";
 import { receiveAmazonWebhook, receiveEdiWebhook, receiveTikTokWebhook, receiveWooCommerceWebhook } from "./routes/channel-webhooks";
 import { receiveEasyPostWebhook, receiveShipBobWebhook } from "./routes/fulfillment-webhooks";
+import { getPayout, listPayouts, syncPayouts, uploadAmazonReport } from "./routes/settlements";
 import { cancelException, findOrders, getException, getOrder, getPartner, getSku, listDestinations, listExceptions, listFlows, openStream, replayException, replayMany } from "./routes/ops";
 import { receiveShopifyWebhook } from "./routes/webhooks";
 
@@ -94,6 +95,10 @@ router
 	.post("/ops/exceptions/:id/replay", requireOps, replayException)
 	.post("/ops/exceptions/:id/cancel", requireOps, cancelException)
 	.get("/ops/destinations", requireRead, listDestinations)
+	.get("/ops/settlements", requireRead, listPayouts)
+	.get("/ops/settlements/:connection/:payoutId", requireRead, getPayout)
+	.post("/ops/settlements/:connection/amazon-report", requireOps, uploadAmazonReport)
+	.post("/ops/settlements/:connection/sync", requireOps, syncPayouts)
 	.get("/health", (_, env) => {
 		const config = loadConfig(env); // a bad config answers 500 naming the field
 		return Response.json({ ok: true, connections: [...config.connections.keys()] });

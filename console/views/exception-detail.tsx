@@ -9,9 +9,32 @@ import type { ExceptionDetail, ExceptionItem } from "../protocol";
 import { useDebounced, useLiveAgain, useStream } from "./hooks";
 import { Layer, useKeys } from "./keys";
 import { errorText, useResource } from "./resource";
-import type { Navigate } from "./route";
+import { type Navigate, payoutRoute, type Route } from "./route";
 import { type Row, RowLine } from "./row";
 import { clampTop, ScrollView, scrollBy } from "./scroll";
+
+/** A payout exception's id is `settlement:<connection>:<payout id>:<line id>`. */
+const SETTLEMENT = /^settlement:([^:]+):([^:]+):/;
+
+/**
+ * The payout an exception belongs to: a payout exception's, or a dead-lettered ERP posting's
+ * (whose owner is `payout/<connection>:<payout id>`).
+ */
+export function payoutOf(item: ExceptionItem): Route | null {
+	if (item.orderKey?.startsWith("payout/")) return payoutRoute(item.orderKey.slice("payout/".length));
+	const m = item.kind === "settlement" ? SETTLEMENT.exec(item.id) : null;
+	return m ? { view: "payout", connection: m[1]!, payoutId: m[2]! } : null;
+}
+
+/**
+ * What Enter opens from an exception's details: its order (keys are `<connection>:<order id>`), else
+ * its payout. An EDI partner's own deliveries belong to `partner/<connection>`, which is neither.
+ */
+export function openable(item: ExceptionItem): Route | null {
+	const key = item.orderKey;
+	if (key && key.includes(":") && !key.startsWith("payout/") && !key.startsWith("partner/")) return { view: "order", key };
+	return payoutOf(item);
+}
 
 export function detailRows(d: ExceptionDetail, width: number): Row[] {
 	const rows: Row[] = [
@@ -78,8 +101,7 @@ export function DetailPanel({ ops, stream, id, resolved, active, width, height, 
 			else if (by !== null) setTop(clampTop(top + by, content.length, rows));
 			else if (detail.data && input === "r") onReplay(detail.data);
 			else if (detail.data && input === "x") onCancel(detail.data);
-			// Order keys are `<connection>:<order id>`; an EDI partner's own deliveries belong to `partner/<connection>`, not an order.
-			else if (key.return && detail.data?.orderKey?.includes(":")) onOpen({ view: "order", key: detail.data.orderKey });
+			else if (key.return && detail.data && openable(detail.data)) onOpen(openable(detail.data)!);
 			else return false;
 			return true;
 		},

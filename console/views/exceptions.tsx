@@ -1,6 +1,7 @@
-// Exceptions: what needs an operator (quarantined webhooks, dead letters, unroutable orders, …),
-// kept current from the stream. Replay one (`r`) or every match of the filter (`R`, with a
-// progress bar), or cancel a dead letter (`x`); every action asks y/n first. Items disappear when
+// Exceptions: what needs an operator (quarantined webhooks, dead letters, unroutable orders,
+// payout lines that did not reconcile, …), kept current from the stream. Replay one (`r`) or every
+// match of the filter (`R`, with a progress bar), cancel a dead letter or mark a payout exception
+// reviewed (`x`); every action asks y/n first. Items disappear when
 // the worker reports them resolved, not when a replay merely answered. Exceptions reported while
 // the stream was down are not sent again, so the list is fetched again after a reconnect.
 import { type ReactNode, useEffect, useRef, useState } from "react";
@@ -9,7 +10,7 @@ import { column, formatAge } from "../format";
 import type { Ops, Role, Stream } from "../ports";
 import type { ExceptionItem } from "../protocol";
 import { type Bulk, BulkPanel } from "./bulk-replay";
-import { DetailPanel } from "./exception-detail";
+import { DetailPanel, openable, payoutOf } from "./exception-detail";
 import { bodyHeight, Frame, hints } from "./frame";
 import { useDebounced, useLiveAgain, useStream } from "./hooks";
 import { Layer, useKeys } from "./keys";
@@ -23,10 +24,24 @@ import { follow, ScrollView, scrollBy } from "./scroll";
 const CHANGES = new Set(["quarantined", "dead-lettered", "unroutable", "failed", "gap", "replayed", "sent", "delivery.cancelled"]);
 
 type Outcome = { ok: boolean; text: string };
-type Modal = { kind: "filter" } | { kind: "confirm"; action: "replay" | "cancel"; item: ExceptionItem } | { kind: "confirm-all"; items: ExceptionItem[] };
+/** `cancel` gives up on a dead letter; `review` closes a payout exception (its variance is already booked). */
+type Action = "replay" | "cancel" | "review";
+type Modal = { kind: "filter" } | { kind: "confirm"; action: Action; item: ExceptionItem } | { kind: "confirm-all"; items: ExceptionItem[] };
 
-/** What people call the thing that failed: the order's name, else its key, else the webhook. */
-export const subjectOf = (item: ExceptionItem) => item.orderName ?? item.orderKey ?? ([item.connection, item.topic].filter(Boolean).join(" ") || item.id);
+/** How each action reads: while under way, in its outcome, and in a read-only refusal. */
+const ACTION: Record<Action, { doing: string; done: string; refused: string }> = {
+	replay: { doing: "replaying", done: "replay", refused: "replay" },
+	cancel: { doing: "cancelling", done: "cancel", refused: "cancel" },
+	review: { doing: "marking reviewed", done: "mark reviewed", refused: "mark reviewed" },
+};
+
+/** What people call the thing that failed: the order's name, else its key, else the payout or the webhook. */
+export const subjectOf = (item: ExceptionItem) => {
+	if (item.orderName) return item.orderName;
+	const payout = !item.orderKey || item.orderKey.startsWith("payout/") ? payoutOf(item) : null;
+	if (payout?.view === "payout") return `payout ${payout.payoutId}`;
+	return item.orderKey ?? ([item.connection, item.topic].filter(Boolean).join(" ") || item.id);
+};
 
 export function exceptionRow(item: ExceptionItem, now: number, outcome?: Outcome): Row {
 	return [
@@ -121,12 +136,13 @@ export function ExceptionsView({ ops, stream, role, active, width, height, onOpe
 	const rows = bodyHeight(height);
 	const start = selected >= 0 ? follow(top, selected, shown.length, rows) : 0;
 
-	const act = (action: "replay" | "cancel", item: ExceptionItem) => {
-		setFlash({ ok: true, text: `${action === "replay" ? "replaying" : "cancelling"} ${item.id}…` });
+	const act = (action: Action, item: ExceptionItem) => {
+		const words = ACTION[action];
+		setFlash({ ok: true, text: `${words.doing} ${item.id}…` });
 		// The outcome shows on the item's line as well, in case the operator has moved on.
 		const done = (result: Outcome) => {
 			setOutcomes((m) => new Map(m).set(item.id, result));
-			setFlash({ ok: result.ok, text: result.ok ? `${action}: ok (${result.text})` : `${action} failed: ${result.text}` });
+			setFlash({ ok: result.ok, text: result.ok ? `${words.done}: ok (${result.text})` : `${words.done} failed: ${result.text}` });
 			refresh();
 		};
 		(action === "replay" ? ops.replay(item.id) : ops.cancel(item.id)).then(
@@ -157,9 +173,15 @@ export function ExceptionsView({ ops, stream, role, active, width, height, onOpe
 	};
 	/** The write keys, refused up front with a read-only token (the worker would answer 403). */
 	const ask = (next: Modal) =>
-		role === "read" ? setFlash({ ok: false, text: `read-only token: cannot ${next.kind === "confirm" ? next.action : "replay"}` }) : setModal(next);
-	const askCancel = (item: ExceptionItem) =>
-		item.kind === "dead-letter" ? ask({ kind: "confirm", action: "cancel", item }) : setFlash({ ok: false, text: `only dead letters can be cancelled; this is a ${item.kind}` });
+		role === "read" ? setFlash({ ok: false, text: `read-only token: cannot ${next.kind === "confirm" ? ACTION[next.action].refused : "replay"}` }) : setModal(next);
+	const askCancel = (item: ExceptionItem) => {
+		if (item.kind === "dead-letter") ask({ kind: "confirm", action: "cancel", item });
+		else if (item.kind === "settlement") ask({ kind: "confirm", action: "review", item });
+		else setFlash({ ok: false, text: `only dead letters can be cancelled; this is a ${item.kind}` });
+	};
+	// A payout exception has nothing to re-run: its variance is booked, and the payout is re-sent from its channel.
+	const askReplay = (item: ExceptionItem) =>
+		item.kind === "settlement" ? setFlash({ ok: false, text: "a payout exception is not replayed: its variance is booked; x marks it reviewed" }) : ask({ kind: "confirm", action: "replay", item });
 
 	useKeys(
 		(input, key) => {
@@ -173,7 +195,7 @@ export function ExceptionsView({ ops, stream, role, active, width, height, onOpe
 			} else if (key.return) {
 				if (current) setDetail(current.id);
 			} else if (input === "r") {
-				if (current) ask({ kind: "confirm", action: "replay", item: current });
+				if (current) askReplay(current);
 			} else if (input === "R") {
 				if (shown.length === 0) setFlash({ ok: false, text: "nothing to replay" });
 				else ask({ kind: "confirm-all", items: [...shown] });
@@ -222,10 +244,11 @@ export function ExceptionsView({ ops, stream, role, active, width, height, onOpe
 		);
 	} else if (modal?.kind === "confirm") {
 		const { action, item } = modal;
-		const verb = action === "cancel" ? "Cancel dead letter" : item.kind === "dead-letter" ? "Retry dead letter" : "Replay";
+		const verb = action === "review" ? "Mark payout exception" : action === "cancel" ? "Cancel dead letter" : item.kind === "dead-letter" ? "Retry dead letter" : "Replay";
+		const subject = `${item.id} (${subjectOf(item)})`;
 		modalView = (
 			<Confirm
-				message={`${verb} ${item.id} (${subjectOf(item)})?`}
+				message={action === "review" ? `${verb} ${subject} reviewed?` : `${verb} ${subject}?`}
 				onYes={() => {
 					setModal(null);
 					act(action, item);
@@ -247,6 +270,7 @@ export function ExceptionsView({ ops, stream, role, active, width, height, onOpe
 		);
 	}
 
+	const detailItem = detail ? (items.find((i) => i.id === detail) ?? known.current.get(detail)) : undefined;
 	const footer: Row = flash
 		? [{ text: flash.text, tone: flash.ok ? "done" : "operator" }]
 		: bulk
@@ -254,9 +278,9 @@ export function ExceptionsView({ ops, stream, role, active, width, height, onOpe
 			: detail
 				? hints([
 						["↑↓", "scroll"],
-						["r", "replay"],
-						["x", "cancel"],
-						["⏎", "open order"],
+						...(detailItem?.kind === "settlement" ? [] : [["r", "replay"] as [string, string]]),
+						["x", xHint(detailItem)],
+						["⏎", detailItem && openable(detailItem)?.view === "payout" ? "open payout" : "open order"],
 						["Esc", "back"],
 						["?", "help"],
 					])
@@ -265,7 +289,7 @@ export function ExceptionsView({ ops, stream, role, active, width, height, onOpe
 					["⏎", "details"],
 					["r", "replay"],
 					["R", "replay all"],
-					["x", "cancel"],
+					["x", xHint(current)],
 					["/", "filter"],
 					["?", "help"],
 				]);
@@ -273,7 +297,7 @@ export function ExceptionsView({ ops, stream, role, active, width, height, onOpe
 	let body: ReactNode;
 	if (bulk) body = <BulkPanel bulk={bulk} filterText={filterText} width={width} height={rows} />;
 	else if (detail) {
-		const item = items.find((i) => i.id === detail) ?? known.current.get(detail);
+		const item = detailItem;
 		body = (
 			<DetailPanel
 				ops={ops}
@@ -287,7 +311,7 @@ export function ExceptionsView({ ops, stream, role, active, width, height, onOpe
 					setDetail(null);
 					setFlash(null);
 				}}
-				onReplay={(d) => ask({ kind: "confirm", action: "replay", item: d })}
+				onReplay={askReplay}
 				onCancel={askCancel}
 				onOpen={onOpen}
 			/>
@@ -304,3 +328,5 @@ export function ExceptionsView({ ops, stream, role, active, width, height, onOpe
 		</Frame>
 	);
 }
+
+const xHint = (item: ExceptionItem | undefined) => (item?.kind === "settlement" ? "mark reviewed" : "cancel");

@@ -13,16 +13,17 @@ export const GLOBAL_KEYS: Keys = [
 	["q", "quit (Esc first when typing)"],
 	["1", "Live feed"],
 	["2", "Exceptions"],
+	["3", "Payouts"],
 	["o", "open an order: key or #name"],
 	["s", "open a SKU"],
-	["Esc ⌫", "back from Order/SKU"],
+	["Esc ⌫", "back from Order/SKU/Payout"],
 ];
 
 export const VIEW_KEYS: Record<ViewName, Keys> = {
 	live: [
 		["↑↓ j k", "select an event (pauses)"],
 		["PgUp PgDn", "select a page up/down"],
-		["Enter", "open its order (or SKU)"],
+		["Enter", "open its order, SKU or payout"],
 		["p space", "pause / resume"],
 		["Esc", "resume: back to live"],
 		["/", "filter (Enter applies, Esc)"],
@@ -45,17 +46,29 @@ export const VIEW_KEYS: Record<ViewName, Keys> = {
 	],
 	exceptions: [
 		["↑↓ j k", "select"],
-		["Enter", "details; again: its order"],
+		["Enter", "details; again: order/payout"],
 		["r", "replay / retry selected (y/n)"],
 		["R", "replay all matching (y/n)"],
 		["x", "cancel a dead letter (y/n)"],
+		["", "payout: mark reviewed (y/n)"],
 		["/", "filter: text kind:x channel:y"],
 		["c", "clear the filter"],
 		["Esc", "leave details / stop bulk"],
 	],
+	payouts: [
+		["↑↓ j k", "select"],
+		["PgUp PgDn", "select a page up/down"],
+		["Enter", "open its report"],
+		["r", "reload now"],
+	],
+	payout: [
+		["↑↓ j k", "scroll"],
+		["PgUp PgDn", "page up/down"],
+		["r", "reload now"],
+	],
 };
 
-const TITLES: Record<ViewName, string> = { live: "Live", order: "Order", sku: "SKU", exceptions: "Exceptions" };
+const TITLES: Record<ViewName, string> = { live: "Live", order: "Order", sku: "SKU", exceptions: "Exceptions", payouts: "Payouts", payout: "Payout" };
 
 const LEGEND: Partial<Record<ViewName, string[]>> = {
 	live: [
@@ -70,13 +83,27 @@ const LEGEND: Partial<Record<ViewName, string[]>> = {
 		"Replay re-runs a quarantined webhook from its stored body; for a dead",
 		"letter it sends the delivery again. An item leaves the list when the",
 		"worker reports it resolved. A read-only token can only look.",
+		"A payout exception's variance is already booked to the variance",
+		"account: x marks it reviewed.",
+	],
+	payouts: [
+		"STATUS: matching → reconciled, then with an ERP posting → posted",
+		"(failed: a posting was dead-lettered, see Exceptions). NET is what",
+		"the lines add up to; MATCH the order and refund lines matched to",
+		"their order without a variance; EXC the exceptions (a variance each).",
+	],
+	payout: [
+		"Fees and refunds are negative. Total paid is what reached the bank;",
+		"a gap between it and Net is an exception of its own (\"total\").",
+		"Line status: green matched · dim partial or not an order's ·",
+		"yellow already settled · red unknown order or refund, mismatch.",
 	],
 };
 
 /** The overlay's lines: two columns (view keys, global keys) when wide enough, else one after the other. */
 export function helpRows(view: ViewName, width: number): Row[] {
-	// In the Order view the digits pick sections, so 1 and 2 do not switch views there.
-	const global = view === "order" ? GLOBAL_KEYS.filter(([key]) => key !== "1" && key !== "2") : GLOBAL_KEYS;
+	// In the Order view the digits pick sections, so 1, 2 and 3 do not switch views there.
+	const global = view === "order" ? GLOBAL_KEYS.filter(([key]) => !["1", "2", "3"].includes(key)) : GLOBAL_KEYS;
 	const entry = ([key, what]: [string, string], w: number) => `${key.padEnd(10)} ${what}`.slice(0, w).padEnd(w);
 	const rows: Row[] = [[{ text: `Keys: ${TITLES[view]}`, bold: true }, { text: "   Esc or ? closes", tone: "routine" }], []];
 	if (width >= 76) {

@@ -14,6 +14,7 @@ export function useStream(stream: Stream, listener: StreamListener): void {
 				events: (events) => latest.current.events?.(events),
 				gap: (after, until) => latest.current.gap?.(after, until),
 				exception: (item) => latest.current.exception?.(item),
+				payout: (change) => latest.current.payout?.(change),
 			}),
 		[stream],
 	);

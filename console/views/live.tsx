@@ -7,7 +7,7 @@ import type { FlowStore } from "../store";
 import { bodyHeight, Frame, hints } from "./frame";
 import { Layer, useKeys } from "./keys";
 import { Prompt } from "./prompt";
-import type { Navigate } from "./route";
+import type { Navigate, Route } from "./route";
 import { type Row, RowLine, rowText } from "./row";
 import { clampTop, follow, scrollBy } from "./scroll";
 
@@ -25,6 +25,12 @@ export function flowRow(event: FlowEvent, width: number, nameOf?: (orderKey: str
 	const key = event.orderKey && subject !== event.orderKey ? `  ${event.orderKey}` : "";
 	if (key && rowText(row).length + key.length <= width) row.push({ text: key, tone: "routine" });
 	return row;
+}
+
+/** A payout's events (payout.received, .reconciled, .posted) carry its connection, and its id in the detail: "payout <id>: …". */
+export function payoutOfEvent(event: FlowEvent): Route | null {
+	const m = event.type.startsWith("payout.") && event.connection ? /^payout (\S+?):/.exec(event.detail ?? "") : null;
+	return m && event.connection ? { view: "payout", connection: event.connection, payoutId: m[1]! } : null;
 }
 
 type LiveProps = {
@@ -73,7 +79,8 @@ export function LiveView({ store, active, width, height, onOpen }: LiveProps) {
 				if (!event) setFlash("select an event with ↑/↓ first");
 				else if (event.orderKey) onOpen({ view: "order", key: event.orderKey });
 				else if (event.sku) onOpen({ view: "sku", sku: event.sku });
-				else setFlash("this event has no order or SKU to open");
+				else if (payoutOfEvent(event)) onOpen(payoutOfEvent(event)!);
+				else setFlash("this event has no order, SKU or payout to open");
 			} else if (input === "p" || input === " ") {
 				if (store.paused) store.resume();
 				else {

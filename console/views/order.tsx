@@ -105,9 +105,14 @@ export function lineRows(view: OrderView): Row[] {
 const deliveryTone = (status: string): Tone => (status === "delivered" ? "done" : status === "dead" ? "operator" : status === "pending" ? "waiting" : "routine");
 
 export function deliveryRows(view: OrderView): Row[] {
-	if (view.deliveries.length === 0) return [[{ text: "no deliveries", tone: "routine" }]];
+	return deliveriesRows(view.deliveries);
+}
+
+/** Each outbound call with its attempts and last error: an order's, or a payout's ERP postings. */
+export function deliveriesRows(deliveries: readonly Delivery[]): Row[] {
+	if (deliveries.length === 0) return [[{ text: "no deliveries", tone: "routine" }]];
 	const rows: Row[] = [];
-	for (const d of view.deliveries) {
+	for (const d of deliveries) {
 		if (rows.length > 0) rows.push([]);
 		rows.push([
 			{ text: `${d.kind} → ${d.destination}  `, bold: true },

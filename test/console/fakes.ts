@@ -2,7 +2,7 @@
 // what a test gave it (anything else is recorded in `unexpected` and thrown), and a Stream the
 // test drives by hand. Plus builders for the worker's shapes with plausible defaults.
 import { OpsError, type Ops, type Stream, type StreamListener, type StreamStatus } from "../../console/ports";
-import type { ExceptionDetail, ExceptionItem, FlowEvent, OrderView, ReplayResult, SkuDetail } from "../../console/protocol";
+import type { ExceptionDetail, ExceptionItem, FlowEvent, OrderView, PayoutItem, PayoutReport, ReplayResult, SkuDetail } from "../../console/protocol";
 
 type Answer<T> = T | OpsError | (() => T | OpsError | Promise<T>);
 
@@ -13,6 +13,9 @@ export type Given = {
 	details?: Record<string, Answer<ExceptionDetail>>;
 	replay?: Record<string, Answer<ReplayResult>>;
 	cancel?: Record<string, Answer<ReplayResult>>;
+	payouts?: Answer<PayoutItem[]>;
+	/** By payout key, `<connection>:<payout id>`. */
+	reports?: Record<string, Answer<PayoutReport>>;
 };
 
 export class FakeOps implements Ops {
@@ -37,6 +40,12 @@ export class FakeOps implements Ops {
 	}
 	cancel(id: string) {
 		return this.#answer(`cancel ${id}`, this.given.cancel?.[id]);
+	}
+	payouts() {
+		return this.#answer("payouts", this.given.payouts);
+	}
+	payout(connection: string, payoutId: string) {
+		return this.#answer(`payout ${connection}:${payoutId}`, this.given.reports?.[`${connection}:${payoutId}`]);
 	}
 
 	/** How many times a call was made, e.g. `count("replay q1")`. */
@@ -81,6 +90,9 @@ export class FakeStream implements Stream {
 	}
 	gap(after: number, until: number) {
 		for (const l of this.listeners) l.gap?.(after, until);
+	}
+	payout(payoutKey: string, status: string) {
+		for (const l of this.listeners) l.payout?.({ payoutKey, status });
 	}
 }
 

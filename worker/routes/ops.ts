@@ -2,6 +2,7 @@ import type { IRequest } from "itty-router";
 import { z } from "zod";
 import { type ConsoleRole, flowMonitor } from "../../durable-objects/flow-monitor";
 import { gateLimits } from "../../durable-objects/outbox";
+import { PAYOUT_OWNER_PREFIX } from "../../durable-objects/settlement";
 import { PARTNER_OWNER_PREFIX } from "../../durable-objects/trading-partner";
 import { loadConfig } from "../config";
 import { relaysFulfillment } from "../connectors/channels";
@@ -51,9 +52,10 @@ function deliveryOf(item: { id: string; orderKey: string | null }): { orderKey: 
 	return { orderKey: item.orderKey, deliveryId: item.id.slice(`delivery:${item.orderKey}:`.length) };
 }
 
-/** The object whose outbox holds a dead letter: an order, or an EDI trading partner (`partner/<connection>`). */
+/** The object whose outbox holds a dead letter: an order, an EDI trading partner (`partner/<connection>`) or a payout (`payout/<key>`). */
 function outboxOwner(env: Env, owner: string) {
 	if (owner.startsWith(PARTNER_OWNER_PREFIX)) return env.TRADING_PARTNER.getByName(owner.slice(PARTNER_OWNER_PREFIX.length));
+	if (owner.startsWith(PAYOUT_OWNER_PREFIX)) return env.SETTLEMENT.getByName(owner.slice(PAYOUT_OWNER_PREFIX.length));
 	return env.ORDER_FLOW.getByName(owner);
 }
 
@@ -90,8 +92,13 @@ async function retryDeadLetter(env: Env, item: { id: string; orderKey: string | 
 export async function cancelException(request: IRequest, env: Env): Promise<Response> {
 	const item = await flowMonitor(env).exception(decodeURIComponent(request.params.id ?? ""));
 	if (!item) return failure(404, "unknown_exception", "no such exception");
+	if (item.kind === "settlement") {
+		// The variance is already booked; closing it says finance has reviewed it.
+		await flowMonitor(env).resolve(item.id, "reviewed by an operator");
+		return json({ status: "resolved", id: item.id });
+	}
 	const ref = deliveryOf(item);
-	if (!ref) return failure(409, "not_cancellable", "only dead-lettered deliveries can be cancelled");
+	if (!ref) return failure(409, "not_cancellable", "only dead-lettered deliveries and payout exceptions can be closed");
 	const result = await outboxOwner(env, ref.orderKey).cancelDelivery(ref.deliveryId, "operator");
 	if (!result.ok) return failure(result.code === "unknown_delivery" ? 404 : 409, result.code, result.message);
 	return json({ status: "cancelled", order: ref.orderKey, delivery: ref.deliveryId });

@@ -32,7 +32,7 @@ const MAX_STOCK = 99_998;
 type Options = { timeoutMs: number };
 
 /** One signed call; its value is the whole response body once `code` is 0. */
-async function call(
+export async function call(
 	account: TikTokAccount,
 	credentials: TikTokCredentials,
 	method: "GET" | "POST",
