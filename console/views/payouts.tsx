@@ -20,23 +20,35 @@ export const right = (text: string, width: number) => text.padStart(width);
 /** At least this wide, the list has room for the connection as well as the channel. */
 const WIDE = 96;
 
-export function payoutHeaderRow(width: number): Row {
-	const connection = width >= WIDE ? `${column("CONNECTION", 16)} ` : "";
-	return [{ text: `${column("CHANNEL", 7)} ${connection}${column("PAYOUT", 14)} ${column("PAID", 10)} ${right("TOTAL", 12)} ${right("NET", 12)} ${column("STATUS", 10)} ${right("MATCH", 5)} ${right("EXC", 3)}`, tone: "routine" }];
+/** Column widths: the amounts as wide as the widest (a big Amazon settlement runs to $1,234,567.89), the payout id gets what is left. */
+export type PayoutColumns = { connection: number; id: number; money: number };
+
+export function payoutColumns(items: readonly PayoutItem[], width: number): PayoutColumns {
+	const amounts = items.flatMap((item) => [item.total, ...(item.summary ? [item.summary.net] : [])].map((amount) => formatMoney({ amount, currency: item.currency }).length));
+	const money = Math.max(12, ...amounts);
+	const connection = width >= WIDE ? 16 : 0;
+	// channel 7, paid 10, two amounts, status 10, match 5, exceptions 3, and the spaces between them.
+	const fixed = 8 + (connection ? connection + 1 : 0) + 11 + 2 * (money + 1) + 11 + 6 + 3;
+	return { connection, id: Math.max(8, Math.min(24, width - fixed - 1)), money };
+}
+
+export function payoutHeaderRow(cols: PayoutColumns): Row {
+	const connection = cols.connection ? `${column("CONNECTION", cols.connection)} ` : "";
+	return [{ text: `${column("CHANNEL", 7)} ${connection}${column("PAYOUT", cols.id)} ${column("PAID", 10)} ${right("TOTAL", cols.money)} ${right("NET", cols.money)} ${column("STATUS", 10)} ${right("MATCH", 5)} ${right("EXC", 3)}`, tone: "routine" }];
 }
 
 /** channel, payout id, paid date, total, net, status, matched %, exceptions: 80 columns. */
-export function payoutRow(item: PayoutItem, width: number): Row {
+export function payoutRow(item: PayoutItem, cols: PayoutColumns): Row {
 	const money = (amount: number) => formatMoney({ amount, currency: item.currency });
 	const summary = item.summary;
 	const percent = summary ? `${summary.matched.percent}%` : "—";
 	return [
 		{ text: `${column(item.channel, 7)} `, tone: "moving" },
-		...(width >= WIDE ? [{ text: `${column(item.connection, 16)} `, tone: "routine" as const }] : []),
-		{ text: `${column(item.payoutId, 14)} `, bold: true },
+		...(cols.connection ? [{ text: `${column(item.connection, cols.connection)} `, tone: "routine" as const }] : []),
+		{ text: `${column(item.payoutId, cols.id)} `, bold: true },
 		{ text: `${column(formatDate(item.paidAt), 10)} `, tone: "routine" },
-		{ text: `${right(money(item.total), 12)} ` },
-		{ text: `${right(summary ? money(summary.net) : "—", 12)} ` },
+		{ text: `${right(money(item.total), cols.money)} ` },
+		{ text: `${right(summary ? money(summary.net) : "—", cols.money)} ` },
 		{ text: `${column(item.status, 10)} `, tone: payoutStatusTone(item.status) },
 		{ text: `${right(percent, 5)} `, tone: !summary ? "routine" : summary.matched.percent >= 100 ? "done" : "waiting" },
 		{ text: right(String(item.exceptions), 3), tone: item.exceptions > 0 ? "operator" : "routine" },
@@ -136,10 +148,11 @@ export function PayoutsView({ ops, stream, active, width, height, onOpen }: Payo
 		const empty = !loaded ? (loadError ? "" : "loading payouts…") : "no payouts yet (ordersync payouts sync, or payouts upload for Amazon)";
 		body = <RowLine line={[{ text: empty, tone: "routine" }]} width={width} />;
 	} else {
+		const cols = payoutColumns(items, width);
 		body = (
 			<>
-				<RowLine line={payoutHeaderRow(width)} width={width} />
-				<ScrollView rows={items.map((item) => payoutRow(item, width))} top={start} height={rows} width={width} selected={selected} />
+				<RowLine line={payoutHeaderRow(cols)} width={width} />
+				<ScrollView rows={items.map((item) => payoutRow(item, cols))} top={start} height={rows} width={width} selected={selected} />
 			</>
 		);
 	}

@@ -187,3 +187,79 @@ export function skuDetail(fields: Partial<SkuDetail> = {}): SkuDetail {
 		...fields,
 	};
 }
+
+/** A Shopify Payments payout of five lines: two matched, a short payment, an unknown order, a reserve; posting to the ERP. */
+export function payoutReport(fields: Partial<PayoutReport> = {}): PayoutReport {
+	return {
+		payoutKey: "shopify-demo:105127866449",
+		connection: "shopify-demo",
+		channel: "shopify",
+		payoutId: "105127866449",
+		currency: "USD",
+		total: 12931,
+		periodStart: "2026-01-01T00:00:00.000Z",
+		periodEnd: "2026-01-04T00:00:00.000Z",
+		paidAt: "2026-01-05T00:00:00.000Z",
+		via: "api",
+		receivedAt: "2026-01-05T10:00:00.000Z",
+		status: "reconciled",
+		reconciledAt: "2026-01-05T10:00:01.000Z",
+		summary: {
+			grossSales: 16500,
+			refunds: -2000,
+			fees: { reserve: -1000, payment_processing: -569 },
+			adjustments: -1000,
+			net: 12931,
+			matched: { lines: 2, of: 4, percent: 50 },
+			variance: 1000,
+		},
+		exceptions: [
+			{ id: "bt_2", reason: "order #1002 was paid $50.00 of $55.00", variance: -500 },
+			{ id: "bt_4", reason: "sale bt_4 names order 6100000099, which ordersync does not know", variance: 1500 },
+		],
+		lines: [
+			{ id: "bt_1", kind: "order", channelOrderId: "6100000001", orderKey: "shopify-demo:6100000001", orderName: "#1001", status: "matched", amount: 10000, fees: -320, net: 9680, expected: 10000, variance: 0 },
+			{ id: "bt_2", kind: "order", channelOrderId: "6100000002", orderKey: "shopify-demo:6100000002", orderName: "#1002", status: "amount_mismatch", amount: 5000, fees: -175, net: 4825, expected: 5500, variance: -500 },
+			{ id: "bt_3", kind: "refund", channelOrderId: "6100000001", orderKey: "shopify-demo:6100000001", orderName: "#1001", status: "matched", amount: -2000, fees: 0, net: -2000, variance: 0 },
+			{ id: "bt_4", kind: "order", channelOrderId: "6100000099", status: "unknown_order", amount: 1500, fees: -74, net: 1426, variance: 1500 },
+			{ id: "adj_1", kind: "reserve", status: "other", amount: 0, fees: -1000, net: -1000, variance: 0 },
+		],
+		postings: null,
+		erp: "posting",
+		deliveries: [
+			{
+				id: "erp.deposit",
+				kind: "erp.deposit",
+				destination: "erp:netsuite",
+				status: "pending",
+				attempts: 1,
+				nextAttemptAt: "2026-01-05T10:01:00.000Z",
+				lastError: "503 Service Unavailable",
+				createdAt: "2026-01-05T10:00:01.000Z",
+				updatedAt: "2026-01-05T10:00:02.000Z",
+				payload: {},
+				result: null,
+				history: [{ at: "2026-01-05T10:00:02.000Z", ms: 210, ok: false, error: "503 Service Unavailable", retryable: true }],
+			},
+		],
+		...fields,
+	};
+}
+
+/** The payouts list's entry for a report. */
+export function payoutItem(report: PayoutReport, fields: Partial<PayoutItem> = {}): PayoutItem {
+	return {
+		payoutKey: report.payoutKey,
+		connection: report.connection,
+		channel: report.channel,
+		payoutId: report.payoutId,
+		currency: report.currency,
+		total: report.total,
+		paidAt: report.paidAt,
+		status: report.status === "matching" ? "matching" : report.erp,
+		summary: report.summary,
+		exceptions: report.exceptions.length,
+		updatedAt: report.reconciledAt ?? report.receivedAt,
+		...fields,
+	};
+}

@@ -62,6 +62,10 @@ export async function startWorker(): Promise<Harness> {
 	// The console's traffic is Shopify's: the other channels would only add refused pushes (for SKUs
 	// their sandboxes don't list) to the exceptions it counts. They have tests of their own.
 	const shopifyOnly = ((config.vars as { CONNECTIONS?: Array<{ channel: string }> }).CONNECTIONS ?? []).filter((c) => c.channel === "shopify") as unknown as Json;
+	// As the worker's own test files (vitest.config.ts): the ERP configured, no connection booked in
+	// it, so the made-up SKUs need no items in the sandbox NetSuite (and the ERP names no connection
+	// dropped above, which the worker would refuse as a configuration error).
+	const erp = (config.vars as { ERP?: Record<string, Json> }).ERP;
 
 	const miniflare = (port: number) =>
 		new Miniflare(
@@ -80,7 +84,7 @@ export async function startWorker(): Promise<Harness> {
 						compatibilityDate,
 						compatibilityFlags: config.compatibility_flags ?? [],
 						durableObjects,
-						bindings: { ...(config.vars as Record<string, Json>), CONNECTIONS: shopifyOnly, ...APP_SECRETS, DELIVERY },
+						bindings: { ...(config.vars as Record<string, Json>), CONNECTIONS: shopifyOnly, ...(erp ? { ERP: { ...erp, connections: {} } } : {}), ...APP_SECRETS, DELIVERY },
 						outboundService: "ordersync-sandbox",
 					},
 					{ name: "ordersync-sandbox", modules: true, scriptPath: sandboxScript, modulesRoot: dir, compatibilityDate, bindings: SANDBOX_SECRETS },

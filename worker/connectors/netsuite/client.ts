@@ -42,7 +42,11 @@ async function call(account: NetSuite, method: "GET" | "POST" | "PUT" | "PATCH",
 		},
 		{ timeoutMs: options.timeoutMs, readable: (status) => status === 404 },
 	);
-	if (!result.ok) return { ...result, error: `${label}: ${describe(result.error)}` };
+	if (!result.ok) {
+		// The concurrency limit is retryable whatever status carries it (some proxies answer it as 400).
+		const retryable = result.retryable || result.error.includes("CONCURRENCY_LIMIT_EXCEEDED");
+		return { ...result, retryable, error: `${label}: ${describe(result.error)}` };
+	}
 	const text = await result.response.text();
 	let parsed: unknown = null;
 	if (text) {
