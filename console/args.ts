@@ -18,7 +18,7 @@ Usage:
   ordersync payouts                payouts (Shopify, TikTok Shop, Amazon), latest first, as reconciled
   ordersync payout <conn> <id>     one payout's report: totals, exceptions, lines, ERP postings
                                    (also: payout <connection>:<payout id>)
-  ordersync payouts sync <conn> --payout <id> | --since <iso>
+  ordersync payouts sync <conn> --payout <id> | --since <date>
                                    fetch payouts from the channel and reconcile them (operator)
   ordersync payouts upload <conn> <file.tsv>
                                    reconcile an Amazon V2 settlement report (operator)

@@ -1,13 +1,15 @@
 // `npm start`: ordersync on this machine with persisted state (.wrangler/state), a seeded demo
 // catalogue, a steady stream of signed Shopify webhooks, and the sandbox's peers (shop, ShipBob,
-// EasyPost) on a demo clock, so each order goes all the way to delivered. In a terminal it opens
+// EasyPost) on a demo clock, so each order goes all the way to delivered, and the channels' payouts
+// (demo/payouts.mjs), reconciled into the sandbox NetSuite. In a terminal it opens
 // the operator console on it (quit with q); otherwise (CI, a pipe, or `npm start -- --log`) it
 // prints a plain live log until Ctrl-C.
 import { spawn } from "node:child_process";
 import { appendFileSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { BUNDLES, CATALOGUE, STORE_ONLY } from "./catalogue.mjs";
-import { bold, dim, formatFlow, formatStock, red, yellow } from "./live-log.mjs";
+import { bold, dim, formatFlow, formatStock, green, red, yellow } from "./live-log.mjs";
+import { createPayouts } from "./payouts.mjs";
 import { createTraffic } from "./traffic.mjs";
 
 const [major, minor] = process.versions.node.split(".").map(Number);
@@ -36,6 +38,9 @@ const FIRST_FAULT_S = 20;
 const REFUSAL = { target: "shipbob", kind: "refuse", remaining: 1 };
 const REFUSAL_EVERY_S = 120;
 const FIRST_REFUSAL_S = 30;
+/** The channels pay out what was booked since their last payout: Shopify, TikTok Shop and Amazon each once a run. */
+const PAYOUT_EVERY_S = 45;
+const FIRST_PAYOUT_S = 40;
 
 /** KEY="value" lines of a .dev.vars file. */
 const readVars = (file) =>
@@ -183,6 +188,7 @@ async function main() {
 		const n = (count, word) => `${count} ${word}${count === 1 ? "" : "s"}`;
 		return ` this run sent ${n(orders, "order")} (${elsewhere} on TikTok Shop, Amazon and WooCommerce; ${storeOnly} for the store exclusive), ${n(edits, "edit")} and ${n(cancels, "cancellation")}, and injected ${n(faults, "ShipBob fault")}`;
 	};
+	const payouts = createPayouts({ baseUrl: BASE, sandboxUrl: SANDBOX, opsToken: vars.OPS_TOKEN, onError: (message) => complain(red(message)) });
 	const seeded = await traffic.seed();
 	const skus = CATALOGUE.map((p) => p.sku);
 	const all = [...CATALOGUE, ...STORE_ONLY].length;
@@ -216,6 +222,7 @@ async function main() {
 		console.log(dim(`  an order:     curl ${auth} ${BASE}/ops/orders/<key>   (the key ends each line below)`));
 		console.log(dim(`  exceptions:   curl ${auth} ${BASE}/ops/exceptions`));
 		console.log(dim(`  outbound:     curl ${auth} ${BASE}/ops/destinations`));
+		console.log(dim(`  payouts:      curl ${auth} ${BASE}/ops/settlements   (deposits: curl '${SANDBOX}/sandbox/netsuite/records?type=deposit')`));
 		console.log(dim(`  3PL:          curl ${SANDBOX}/sandbox/shipbob/orders   (orders ShipBob was sent, and their parcels)`));
 		console.log(dim(`  shop:         curl ${SANDBOX}/sandbox/fulfillments   (fulfilments and tracking on the Shopify sandbox)`));
 		console.log(dim(`                curl ${SANDBOX}/sandbox/inventory      (availability the shop was told)`));
@@ -223,6 +230,7 @@ async function main() {
 	console.log();
 
 	void runClock(traffic);
+	void runPayouts(payouts);
 	if (CONSOLE) openConsole();
 	else await showFlows();
 	let ticks = 0;
@@ -300,6 +308,25 @@ async function runClock(traffic) {
 			if (!stopping) complain(red(`sandbox clock: ${error.message}`));
 		}
 		await sleep(Math.max(0, 1000 - (Date.now() - started)));
+	}
+}
+
+/** The channels' payouts, every PAYOUT_EVERY_S: one line each, as ordersync reconciled it and NetSuite took its deposit. */
+async function runPayouts(payouts) {
+	await sleep(FIRST_PAYOUT_S * 1000);
+	while (!stopping) {
+		const started = Date.now();
+		try {
+			for (const line of await payouts.run()) {
+				if (stopping) break;
+				const at = new Date().toISOString().slice(11, 19);
+				const style = / exception|refused|still posting|, but /.test(line) ? yellow : green;
+				say(`${dim(at)}  ${dim("books".padEnd(7))} ${style("payout".padEnd(16))} ${line.replace(/^payout /, "")}`);
+			}
+		} catch (error) {
+			if (!stopping) complain(red(`payouts: ${error.message}`));
+		}
+		await sleep(Math.max(0, PAYOUT_EVERY_S * 1000 - (Date.now() - started)));
 	}
 }
 

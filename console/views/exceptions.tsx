@@ -44,12 +44,15 @@ export const subjectOf = (item: ExceptionItem) => {
 };
 
 export function exceptionRow(item: ExceptionItem, now: number, outcome?: Outcome): Row {
+	const subject = subjectOf(item);
+	// "payout 1051…: lines do not add up" beside "payout 1051…" says it twice.
+	const reason = subject.startsWith("payout ") && item.reason.startsWith(`${subject}: `) ? item.reason.slice(subject.length + 2) : item.reason;
 	return [
 		{ text: `${column(item.kind, 11)} `, tone: "operator" },
 		{ text: `${formatAge(item.createdAt, now).padStart(4)}  `, tone: "routine" },
-		{ text: `${column(subjectOf(item), 26)} ` },
+		{ text: `${column(subject, 26)} ` },
 		...(outcome ? [{ text: `${outcome.ok ? "✓" : "✗"} ${outcome.text} · `, tone: outcome.ok ? ("done" as const) : ("operator" as const) }] : []),
-		{ text: item.reason },
+		{ text: reason },
 	];
 }
 
@@ -131,7 +134,8 @@ export function ExceptionsView({ ops, stream, role, active, width, height, onOpe
 	// must not move it. Whatever is shown selected (the first item at the start, or a resolved
 	// item's neighbour) becomes the item followed.
 	useEffect(() => {
-		if (current && (current.id !== cursor.id || selected !== cursor.index)) setCursor({ id: current.id, index: selected });
+		// Only over the cursor this render saw: a key pressed before this effect ran has moved it since.
+		if (current && (current.id !== cursor.id || selected !== cursor.index)) setCursor((c) => (c === cursor ? { id: current.id, index: selected } : c));
 	});
 	const rows = bodyHeight(height);
 	const start = selected >= 0 ? follow(top, selected, shown.length, rows) : 0;
@@ -244,11 +248,11 @@ export function ExceptionsView({ ops, stream, role, active, width, height, onOpe
 		);
 	} else if (modal?.kind === "confirm") {
 		const { action, item } = modal;
-		const verb = action === "review" ? "Mark payout exception" : action === "cancel" ? "Cancel dead letter" : item.kind === "dead-letter" ? "Retry dead letter" : "Replay";
+		const verb = action === "cancel" ? "Cancel dead letter" : item.kind === "dead-letter" ? "Retry dead letter" : "Replay";
 		const subject = `${item.id} (${subjectOf(item)})`;
 		modalView = (
 			<Confirm
-				message={action === "review" ? `${verb} ${subject} reviewed?` : `${verb} ${subject}?`}
+				message={action === "review" ? reviewQuestion(item) : `${verb} ${subject}?`}
 				onYes={() => {
 					setModal(null);
 					act(action, item);
@@ -327,6 +331,14 @@ export function ExceptionsView({ ops, stream, role, active, width, height, onOpe
 			{body}
 		</Frame>
 	);
+}
+
+/** "Mark payout 105127866449 line bt_2 (#1002) reviewed?": short enough that its y/n stays on an 80-column screen. */
+function reviewQuestion(item: ExceptionItem): string {
+	const m = /^settlement:[^:]+:([^:]+):(.+)$/.exec(item.id);
+	const what = m ? `payout ${m[1]} ${m[2] === "total" ? "total" : `line ${m[2]}`}` : item.id;
+	const order = item.orderName ?? item.orderKey;
+	return `Mark ${what}${order ? ` (${order})` : ""} reviewed?`;
 }
 
 const xHint = (item: ExceptionItem | undefined) => (item?.kind === "settlement" ? "mark reviewed" : "cancel");

@@ -103,7 +103,8 @@ export function PayoutsView({ ops, stream, active, width, height, onOpen }: Payo
 	const selected = items.length === 0 ? -1 : found >= 0 ? found : Math.min(cursor.index, items.length - 1);
 	const current = items[selected];
 	useEffect(() => {
-		if (current && (current.payoutKey !== cursor.key || selected !== cursor.index)) setCursor({ key: current.payoutKey, index: selected });
+		// Only over the cursor this render saw: a key pressed before this effect ran has moved it since.
+		if (current && (current.payoutKey !== cursor.key || selected !== cursor.index)) setCursor((c) => (c === cursor ? { key: current.payoutKey, index: selected } : c));
 	});
 	const rows = bodyHeight(height) - 1; // the column titles take one
 	const start = selected >= 0 ? follow(top, selected, items.length, rows) : 0;
@@ -145,8 +146,10 @@ export function PayoutsView({ ops, stream, active, width, height, onOpen }: Payo
 
 	let body: ReactNode;
 	if (items.length === 0) {
-		const empty = !loaded ? (loadError ? "" : "loading payouts…") : "no payouts yet (ordersync payouts sync, or payouts upload for Amazon)";
-		body = <RowLine line={[{ text: empty, tone: "routine" }]} width={width} />;
+		const empty: Row = !loaded
+			? [loadError ? { text: `could not load payouts: ${errorText(loadError)}`, tone: "operator" } : { text: "loading payouts…", tone: "routine" }]
+			: [{ text: "no payouts yet (ordersync payouts sync, or payouts upload for Amazon)", tone: "routine" }];
+		body = <RowLine line={empty} width={width} />;
 	} else {
 		const cols = payoutColumns(items, width);
 		body = (

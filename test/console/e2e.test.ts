@@ -250,6 +250,65 @@ describe("ordersync as a process against the real worker", () => {
 		}
 	});
 
+	it("reconciles a Shopify payout synced from the channel, and shows it as text, as JSON and in the console", async () => {
+		const payoutId = String(700_000_000 + Math.floor(Math.random() * 99_000_000));
+		const usd = (amount: string) => ({ amount, currencyCode: "USD" });
+		const at = new Date().toISOString();
+		await h.sandbox("/sandbox/shopify/payouts", {
+			body: {
+				payout: { legacyResourceId: payoutId, issuedAt: at, status: "PAID" },
+				balanceTransactions: [
+					{ type: "CHARGE", amount: usd("25.00"), fee: usd("1.03"), sourceId: "9120001", sourceType: "CHARGE", associatedOrder: { id: `gid://shopify/Order/${ORDER.id}`, name: `#${ORDER.number}` }, transactionDate: at },
+					// An order ordersync never saw: an exception, its variance booked.
+					{ type: "CHARGE", amount: usd("10.00"), fee: usd("0.59"), sourceId: "9120002", sourceType: "CHARGE", associatedOrder: { id: "gid://shopify/Order/1", name: "#1" }, transactionDate: at },
+				],
+			},
+		});
+		const payoutKey = `${CONNECTION}:${payoutId}`;
+		const readOnly = await ordersync(["payouts", "sync", CONNECTION, "--payout", payoutId, "--url", h.url, "--token", READ_TOKEN]);
+		expect(readOnly).toMatchObject({ code: 4, stdout: "" });
+		const sync = await ordersync(["payouts", "sync", CONNECTION, "--payout", payoutId, ...operator()]);
+		expect(sync).toMatchObject({ code: 0, stderr: "" });
+		expect(sync.stdout).toMatch(new RegExp(`^ok {4}${payoutId} {2}reconciled {2}matched \\d/2 \\(\\d+%\\) · \\d+ exceptions?\nreconciled 1 of 1 payout\n$`));
+
+		// The payouts list is kept by the FlowMonitor, a moment after the payout's own object.
+		type Listed = { items: Array<{ payoutKey: string; channel: string; total: number; summary: { matched: { of: number } } | null }> };
+		const listed = await eventually(
+			async () => JSON.parse((await ordersync(["payouts", "--json", ...operator()])).stdout) as Listed,
+			(l) => l.items.some((p) => p.payoutKey === payoutKey && p.summary !== null),
+		);
+		expect(listed.items.find((p) => p.payoutKey === payoutKey)).toMatchObject({ channel: "shopify", total: 3338, summary: { matched: { of: 2 } } });
+		const [text, json, list, missing, exceptions] = await Promise.all([
+			ordersync(["payout", CONNECTION, payoutId, ...operator()]),
+			ordersync(["payout", payoutKey, "--json", "--url", h.url, "--token", READ_TOKEN]),
+			ordersync(["payouts", ...operator()]),
+			ordersync(["payout", CONNECTION, "1", ...operator()]),
+			ordersync(["exceptions", "--kind", "settlement", "--json", ...operator()]),
+		]);
+		for (const run of [text, json, list, exceptions]) expect(run).toMatchObject({ code: 0, stderr: "" });
+		expect(text.stdout).toContain(`payout ${payoutKey}  shopify  reconciled · ERP not booked`);
+		expect(text.stdout).toMatch(/ {2}total paid +33\.38 USD\n/);
+		expect(text.stdout).toMatch(/unknown order/);
+		expect(JSON.parse(json.stdout)).toMatchObject({ payoutKey, via: "api", lines: [expect.objectContaining({ orderName: `#${ORDER.number}` }), expect.objectContaining({ status: "unknown_order" })] });
+		expect(list.stdout).toMatch(new RegExp(`shopify +${CONNECTION} +${payoutId} `));
+		expect(missing).toMatchObject({ code: 3, stdout: "", stderr: `ordersync: no payout ${CONNECTION}:1\n` });
+		expect(JSON.parse(exceptions.stdout).items).toContainEqual(expect.objectContaining({ kind: "settlement", id: expect.stringMatching(new RegExp(`^settlement:${payoutKey}:`)) }));
+
+		// The console: 3, then Enter on it (the latest changed payout is the first), then Esc.
+		const ui = openConsole(operator());
+		try {
+			await ui.waitFor("● live");
+			ui.press("3");
+			await ui.waitFor(payoutId);
+			ui.press("\r");
+			await ui.waitFor(`Payout shopify ${payoutId} · reconciled · ERP not booked · $33.38`);
+			await ui.waitFor("Gross sales");
+			expect(await ui.quit()).toBe(0);
+		} finally {
+			ui.kill();
+		}
+	});
+
 	// Last: it stops the worker under everything else.
 	it("rides out a worker restart: says it is reconnecting, then resumes where it left off, showing each event once", async () => {
 		const ui = openConsole(operator());

@@ -131,6 +131,53 @@ describe("Exceptions", () => {
 		expect(ops.count(`cancel ${deadLetter.id}`)).toBe(1);
 	});
 
+	it("x marks a payout exception reviewed after y; r does not replay it", async () => {
+		const settlement = exceptionItem({
+			id: "settlement:shopify-demo:105127866449:bt_2",
+			kind: "settlement",
+			orderKey: "shopify-demo:6100000002",
+			orderName: "#1002",
+			connection: null,
+			channel: null,
+			topic: null,
+			reason: "payout 105127866449: order #1002 was paid $50.00 of $55.00 (variance -500 USD)",
+			createdAt: "2026-01-02T10:00:04.000Z",
+			updatedAt: "2026-01-02T10:00:04.000Z",
+		});
+		const { ui, stream } = open({ exceptions: [settlement, quarantine], cancel: { [settlement.id]: { status: "resolved", id: settlement.id } } });
+		await ui.press("2");
+		let frame = await ui.waitFor("2 open");
+		expect(frame).toMatch(/^settlement\s+\d+[smhd]\s+#1002 {22}payout 105127866449: order #1002 w…$/m);
+		expect(frame).toContain("x mark reviewed");
+		await ui.press("r");
+		await ui.waitFor("a payout exception is not replayed: its variance is booked; x marks it reviewed");
+		await ui.press("x");
+		await ui.waitFor("Mark payout 105127866449 line bt_2 (#1002) reviewed? y/n");
+		await ui.press("y");
+		frame = await ui.waitFor("mark reviewed: ok (resolved)");
+		expect(frame).toMatch(/#1002\s+✓ resolved · payout 105127866449/);
+		expect(ops.count(`cancel ${settlement.id}`)).toBe(1);
+		expect(ops.calls.filter((c) => c.startsWith("replay"))).toEqual([]);
+		// It leaves the list when the worker says it is resolved.
+		stream.exception({ ...settlement, status: "resolved", resolution: "reviewed by an operator", updatedAt: "2026-01-02T10:06:00.000Z" });
+		await ui.waitFor((f) => f.includes("1 open") && !f.includes("#1002"));
+		// The footer (once a key clears the outcome) says cancel for anything else.
+		await ui.press(KEY.down);
+		await ui.waitFor("x cancel");
+	});
+
+	it("a read-only token cannot mark a payout exception reviewed", async () => {
+		const settlement = exceptionItem({ id: "settlement:shopify-demo:105127866449:total", kind: "settlement", connection: null, channel: null, topic: null, reason: "payout 105127866449: lines do not add up" });
+		const { ui } = open({ exceptions: [settlement] }, new FakeStream({ state: "live", role: "read", cursor: 0 }));
+		await ui.press("2");
+		await ui.waitFor("1 open");
+		await ui.press("x");
+		const frame = await ui.waitFor("read-only token: cannot mark reviewed");
+		expect(frame).not.toContain("y/n");
+		await ui.press("y");
+		expect(ops.calls.filter((c) => c.startsWith("cancel"))).toEqual([]);
+	});
+
 	it("a read-only token gets a refusal instead of a replay", async () => {
 		const { ui } = open({}, new FakeStream({ state: "live", role: "read", cursor: 0 }));
 		await exceptions(ui);

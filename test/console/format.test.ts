@@ -1,6 +1,6 @@
 // Labels, tones, money and times, and the line cutting that keeps every row inside the terminal.
 import { describe, expect, it } from "vitest";
-import { describeFlow, formatAge, formatMoney, formatTime, prettyBody, summarizeCause, wrapText } from "../../console/format";
+import { describeFlow, formatAge, formatAmount, formatMoney, formatTime, prettyBody, summarizeCause, wrapText } from "../../console/format";
 import { clip, rowText } from "../../console/views/row";
 import { clampTop, follow } from "../../console/views/scroll";
 
@@ -31,6 +31,21 @@ describe("describeFlow", () => {
 	});
 });
 
+describe("payout and ERP events", () => {
+	it("label the money's flow: payouts received, reconciled (yellow with exceptions), posted; orders settled and booked", () => {
+		expect(describeFlow(ev("payout.received", { connection: "shopify-demo", detail: "payout 1051: 5 lines, 12931 USD (api)" }))).toEqual({ label: "payout received", tone: "moving", text: "payout 1051: 5 lines, 12931 USD (api)" });
+		expect(describeFlow(ev("payout.reconciled", { detail: "payout 1051: 4/4 matched, 0 exceptions" }))).toMatchObject({ label: "reconciled", tone: "done" });
+		expect(describeFlow(ev("payout.reconciled", { detail: "payout 1051: 2/4 matched, 1 exception" }))).toMatchObject({ label: "reconciled", tone: "waiting" });
+		expect(describeFlow(ev("payout.reconciled", { detail: "payout 1051: 2/4 matched, 12 exceptions" }))).toMatchObject({ tone: "waiting" });
+		expect(describeFlow(ev("payout.posted", { detail: "payout 1051: deposit 77 in netsuite" }))).toMatchObject({ label: "payout posted", tone: "finished" });
+		expect(describeFlow(ev("settled", { detail: "10000 in payout shopify-demo:1051" }))).toEqual({ label: "settled", tone: "done", text: "10000 in payout shopify-demo:1051" });
+		expect(describeFlow(ev("erp.booked", { detail: "salesOrder 12 in netsuite" }))).toMatchObject({ label: "ERP booked", tone: "done" });
+		expect(describeFlow(ev("erp.fulfilled"))).toMatchObject({ label: "ERP fulfilled", tone: "done" });
+		expect(describeFlow(ev("erp.closed"))).toMatchObject({ label: "ERP closed", tone: "routine" });
+		expect(describeFlow(ev("erp.refunded"))).toMatchObject({ label: "ERP refunded", tone: "waiting" });
+	});
+});
+
 describe("money and time", () => {
 	it("formats integer minor units with the currency's exponent", () => {
 		expect(formatMoney({ amount: 12345, currency: "USD" })).toBe("$123.45");
@@ -38,6 +53,10 @@ describe("money and time", () => {
 		expect(formatMoney({ amount: -250, currency: "EUR" })).toBe("-€2.50");
 		expect(formatMoney({ amount: 1500, currency: "JPY" })).toBe("¥1,500");
 		expect(formatMoney({ amount: 1234, currency: "KWD" })).toMatch(/^KWD\s1\.234$/);
+		// For scripts: no symbol, no grouping, still no float.
+		expect(formatAmount({ amount: 123456789, currency: "USD" })).toBe("1234567.89 USD");
+		expect(formatAmount({ amount: -5, currency: "EUR" })).toBe("-0.05 EUR");
+		expect(formatAmount({ amount: 1500, currency: "JPY" })).toBe("1500 JPY");
 		// Beyond float precision for cents, still exact.
 		expect(formatMoney({ amount: 9007199254740991, currency: "USD" })).toBe("$90,071,992,547,409.91");
 		expect(formatMoney({ amount: 100, currency: "???" })).toBe("100 ??? (minor units)");

@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { cleanup } from "ink-testing-library";
 import { App } from "../../console/app";
-import { exceptionItem, FakeOps, FakeStream, flow, orderView } from "./fakes";
+import { exceptionItem, FakeOps, FakeStream, flow, orderView, payoutItem, payoutReport } from "./fakes";
 import { KEY, renderAt, sleep } from "./ui";
 
 const URL = "http://127.0.0.1:8787";
@@ -193,9 +193,22 @@ describe("Live", () => {
 
 	it("keeps every line of an 80×24 frame within 80 columns and 24 rows, in every view", async () => {
 		const long = "x".repeat(200);
+		const report = payoutReport();
+		const huge = payoutReport({
+			payoutKey: `${long}:${long}`,
+			connection: long,
+			payoutId: long,
+			total: 999_999_999_999,
+			summary: { ...report.summary!, fees: { ...report.summary!.fees, [long]: -1 } },
+			exceptions: [{ id: long, reason: long, variance: -999_999_999_999 }],
+			lines: report.lines.map((line) => ({ ...line, id: long, orderName: long, amount: 999_999_999_999 })),
+			deliveries: report.deliveries.map((d) => ({ ...d, destination: long, lastError: long })),
+		});
 		const { ui, stream } = open(new FakeStream({ state: "reconnecting", attempt: 12, reason: `connect ECONNREFUSED 127.0.0.1:8787 ${long}`, retryInMs: 30_000 }), {
 			orders: { "shopify-demo:1000": orderView({ key: "shopify-demo:1000", lines: [{ lineId: "L1", sku: long, target: 2, reserved: 1, backordered: 1, committed: 0, shipped: 0, pending: true, lastError: long }] }) },
 			exceptions: Array.from({ length: 40 }, (_, i) => exceptionItem({ id: `quarantine:${long}:${i}`, reason: long, topic: long })),
+			payouts: [payoutItem(huge, { status: long, summary: { ...huge.summary!, net: -999_999_999_999 } })],
+			reports: { [huge.payoutKey]: huge },
 		});
 		stream.events(
 			...Array.from({ length: 60 }, (_, i) => received(String(1000 + i), { detail: long, topic: `orders/${long}` })),
@@ -223,5 +236,11 @@ describe("Live", () => {
 		check(await ui.waitFor("40 open"));
 		await ui.press("R");
 		check(await ui.waitFor("y/n"));
+		await ui.press("n", "3");
+		check(await ui.waitFor("1 with exceptions"));
+		await ui.press(KEY.enter);
+		check(await ui.waitFor("Gross sales"));
+		await ui.press(KEY.end);
+		check(await ui.waitFor("ERP posting"));
 	});
 });

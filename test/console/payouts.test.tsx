@@ -176,7 +176,8 @@ describe("Payouts", () => {
 		cleanup();
 		const down = open({ payouts: new OpsError(0, "unreachable", "cannot reach http://127.0.0.1:8787 (ECONNREFUSED)") });
 		await down.ui.press("3");
-		await down.ui.waitFor("Payouts · 0 payouts  could not load: cannot reach http://127.0.0.1:8787 (ECONNREFUSED)");
+		const frame = await down.ui.waitFor("could not load payouts: cannot reach http://127.0.0.1:8787 (ECONNREFUSED)");
+		expect(line(frame, "Payouts")).toMatch(/^Payouts · 0 payouts  could not load: cannot reach/);
 	});
 
 	it("with no payouts, says how to bring them in", async () => {
@@ -190,7 +191,7 @@ describe("Payouts", () => {
 		await ui.press("3");
 		const frame = await ui.waitFor("105127866449");
 		fits(frame, 100);
-		expect(line(frame, "shopify")).toBe("shopify shopify-demo     105127866449       2026-01-05       $129.31       $129.31 posting      50%   2");
+		expect(line(frame, "shopify")).toBe("shopify shopify-demo     105127866449    2026-01-05       $129.31       $129.31 posting      50%   2");
 	});
 
 	it("? lists the Payouts keys, and the everywhere keys include 3", async () => {
@@ -209,7 +210,7 @@ describe("Payouts", () => {
 		await ui.waitFor("● live");
 		stream.events(flow({ type: "payout.reconciled", connection: "shopify-demo", detail: "payout 105127866449: 2/4 matched, 2 exceptions" }));
 		const frame = await ui.waitFor("payout 105127866449: 2/4 matched");
-		expect(line(frame, "payout 105127866449")).toMatch(/^\d\d:\d\d:\d\d shopify-… reconciled\s+payout 105127866449: 2\/4 matched, 2 exceptions$/);
+		expect(line(frame, "payout 105127866449")).toMatch(/^\d\d:\d\d:\d\d shopify-… reconciled {7}payout 105127866449: 2\/4 matched, 2 excepti…$/);
 		await ui.press(KEY.up, KEY.enter);
 		await ui.waitFor("Gross sales");
 		await ui.press(KEY.esc);
@@ -223,10 +224,22 @@ describe("Payouts", () => {
 		await ui.press("2");
 		const list = await ui.waitFor("1 open");
 		// Listed by its payout, not by its long id.
-		expect(list).toMatch(/^settlement\s+\d+[smhd]\s+payout 105127866449\s+payout 105127866449: the payout's/m);
+		expect(list).toMatch(/^settlement\s+\d+[smhd]  payout 105127866449        the payout's lines add up to 12931…$/m);
 		await ui.press(KEY.enter);
 		await ui.waitFor(`Details of ${item.id}`);
 		await ui.press(KEY.enter);
 		await ui.waitFor("Payout shopify 105127866449");
+	});
+
+	it("Enter on a dead-lettered ERP posting's details opens its payout, not an order", async () => {
+		const item = exceptionItem({ id: "delivery:payout/shopify-demo:105127866449:erp.deposit", kind: "dead-letter", orderKey: "payout/shopify-demo:105127866449", reason: "erp.deposit to erp:netsuite failed 5 times: 503" });
+		const { ui } = open({ exceptions: [item], details: { [item.id]: { ...item } } });
+		await ui.press("2");
+		await ui.waitFor("1 open");
+		await ui.press(KEY.enter);
+		await ui.waitFor("⏎ open payout");
+		await ui.press(KEY.enter);
+		await ui.waitFor("Payout shopify 105127866449");
+		expect(ops.calls.filter((c) => c.startsWith("order"))).toEqual([]);
 	});
 });

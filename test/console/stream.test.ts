@@ -234,6 +234,17 @@ describe("FlowStream", () => {
 		expect(statuses.at(-1)).toEqual({ state: "connecting", attempt: 1 });
 	});
 
+	it("passes payout changes on to listeners that want them", () => {
+		const { stream, last } = setup();
+		const changes: unknown[] = [];
+		stream.subscribe({ payout: (change) => changes.push(change) });
+		last().open();
+		last().hello(0, { from: 0 });
+		last().message({ type: "payout", payoutKey: "shopify-demo:105127866449", status: "posted" });
+		last().message({ type: "payout", payoutKey: "shopify-demo:1" }); // no status: not one it can read
+		expect(changes).toEqual([{ payoutKey: "shopify-demo:105127866449", status: "posted" }]);
+	});
+
 	it("passes gaps on and resumes after them", () => {
 		const { sockets, last, clock, received, gaps } = setup();
 		last().open();

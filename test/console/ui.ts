@@ -10,6 +10,8 @@ export const KEY = {
 	left: "\u001B[D",
 	pageUp: "\u001B[5~",
 	pageDown: "\u001B[6~",
+	home: "\u001B[H",
+	end: "\u001B[F",
 	enter: "\r",
 	esc: "\u001B",
 	tab: "\t",

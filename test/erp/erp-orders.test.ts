@@ -21,7 +21,7 @@ const set = (amount: string) => ({ shop_money: money(amount), presentment_money:
 
 /** A Shopify order with a discount and tax on its first line, as the shop sends it. */
 function discountedOrder(id: number, lines: Array<{ sku: string; quantity: number; price: string }>) {
-	const body = order({ id, lines }) as Record<string, unknown> & { line_items: Array<Record<string, unknown>>; shipping_lines: Array<{ price: string }> };
+	const body = order({ id, lines }) as unknown as Record<string, unknown> & { line_items: Array<Record<string, unknown>>; shipping_lines: Array<{ price: string }> };
 	body.line_items[0]!.discount_allocations = [{ amount: "5.00", amount_set: set("5.00"), discount_application_index: 0 }];
 	body.line_items[0]!.tax_lines = [{ title: "State tax", rate: 0.08, price: "2.00", price_set: set("2.00") }];
 	body.tax_lines = [{ title: "State tax", rate: 0.08, price: "2.00", price_set: set("2.00") }];

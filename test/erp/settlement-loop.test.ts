@@ -46,7 +46,7 @@ describe("payouts reconciled into NetSuite", () => {
 		await addItem(sku);
 		await stock(sku, 20);
 		const [a, b] = [newOrderId(), newOrderId()];
-		const bodyA = order({ id: a, lines: [{ sku, quantity: 2, price: "25.00" }] }) as Record<string, unknown> & { line_items: Array<{ id: number }>; total_price: string };
+		const bodyA = order({ id: a, lines: [{ sku, quantity: 2, price: "25.00" }] }) as unknown as Record<string, unknown> & { line_items: Array<{ id: number }>; total_price: string };
 		// B was shown to the buyer in euros; the shop (and its payouts) keep dollars.
 		const bodyB = JSON.parse(JSON.stringify(order({ id: b, lines: [{ sku, quantity: 1, price: "40.00" }] })).replace(/"presentment_money":\{"amount":"([\d.]+)","currency_code":"USD"\}/g, (_, amount) => `"presentment_money":{"amount":"${(Number(amount) * 0.92).toFixed(2)}","currency_code":"EUR"}`));
 		bodyB.presentment_currency = "EUR";

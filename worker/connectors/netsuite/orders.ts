@@ -62,6 +62,8 @@ export function orderLines(order: CanonicalOrder, items: Map<string, string>, ac
 export async function bookOrder(account: NetSuite, orderKey: string, order: CanonicalOrder, options: Options): Promise<CallResult<{ skipped: string } | RecordRef>> {
 	const booking = bookingFor(account, order.connection);
 	if (!booking) return { ok: true, value: { skipped: `${order.connection} is not booked in NetSuite` } };
+	// Cancelled while its booking waited for a retry: there is nothing to book any more.
+	if (order.cancelledAt) return { ok: true, value: { skipped: "cancelled before it was booked" } };
 	const skus = order.lines.flatMap((l) => (l.sku === null || l.quantity === 0 ? [] : [l.sku]));
 	const items = await itemIds(account, skus, options);
 	if (!items.ok) return items;
@@ -87,11 +89,11 @@ export async function bookOrder(account: NetSuite, orderKey: string, order: Cano
 
 type SoLine = { line: number; quantity?: number; isClosed?: boolean; [LINE_FIELD]?: string };
 
-/** The booked sales order with its lines, or a retryable failure while it is not there yet. */
-async function salesOrder(account: NetSuite, orderKey: string, options: Options): Promise<CallResult<{ ref: RecordRef; lines: SoLine[] }>> {
+/** The booked sales order with its lines; null when there is none. */
+async function salesOrder(account: NetSuite, orderKey: string, options: Options): Promise<CallResult<{ ref: RecordRef; lines: SoLine[] } | null>> {
 	const found = await findByExternalId(account, "salesOrder", orderKey, options);
 	if (!found.ok) return found;
-	if (!found.value) return { ok: false, retryable: true, error: `NetSuite has no sales order ${orderKey} yet` };
+	if (!found.value) return { ok: true, value: null };
 	const lines = ((found.value.item as { items?: SoLine[] } | undefined)?.items ?? []).filter((l) => typeof l.line === "number");
 	return { ok: true, value: { ref: { type: "salesOrder", id: found.value.id }, lines } };
 }
@@ -110,6 +112,7 @@ export async function bookShipment(
 	if (!booking || booking.transaction === "cashSale") return { ok: true, value: { skipped: booking ? "cash sale: nothing to fulfil" : `${input.connection} is not booked in NetSuite` } };
 	const so = await salesOrder(account, input.orderKey, options);
 	if (!so.ok) return so;
+	if (!so.value) return { ok: false, retryable: true, error: `NetSuite has no sales order ${input.orderKey} yet` };
 	const picked: Array<{ orderLine: number; quantity: number }> = [];
 	for (const shipped of input.lines) {
 		const line = so.value.lines.find((l) => l[LINE_FIELD] === shipped.channelLineId);
@@ -130,6 +133,8 @@ export async function closeOrder(account: NetSuite, input: { orderKey: string; c
 	if (!booking || booking.transaction === "cashSale") return { ok: true, value: { skipped: booking ? "cash sale: the channel's refund reverses it" : `${input.connection} is not booked in NetSuite` } };
 	const so = await salesOrder(account, input.orderKey, options);
 	if (!so.ok) return so;
+	// The close runs after the booking; no sales order then means it was never booked (cancelled first).
+	if (!so.value) return { ok: true, value: { skipped: "never booked" } };
 	const open = so.value.lines.filter((l) => !l.isClosed);
 	if (open.length === 0) return { ok: true, value: so.value.ref };
 	return patch(account, so.value.ref, { item: { items: open.map((l) => ({ line: l.line, isClosed: true })) } }, options);
