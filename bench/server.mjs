@@ -75,6 +75,9 @@ async function wranglerApp() {
 	const secrets = { OPS_TOKEN };
 	// The bench drives Shopify; the other channels' connections would only add their pushes to its load.
 	vars.CONNECTIONS = connections.filter((c) => c.channel === "shopify");
+	// The ERP is left out: its throughput is NetSuite's concurrency limit (5 requests at a time per
+	// account), not the worker's, and the bench's 1,000 made-up SKUs are not items there.
+	delete vars.ERP;
 	for (const connection of vars.CONNECTIONS) {
 		secrets[connection.secret] = connection.id === CONNECTION ? SHOPIFY_SECRET : `bench-${connection.id}-secret`;
 		if (connection.admin && pushes === "off") delete connection.admin;

@@ -33,12 +33,12 @@ Options:
   exceptions:  --status open|resolved|all (default open)  --kind <kind>
   replay:      --all  --kind <kind>  --text <text>
   payouts:     --limit <n> (default 100)
-  payouts sync: --payout <id> (that payout)  --since <date> (every payout paid since then;
-               2026-01-01 or 2026-01-01T00:00:00Z)
+               sync: --payout <id> (that payout), or --since <date> (every payout paid
+               since then: 2026-01-01 or 2026-01-01T00:00:00Z)
 
 Exit codes:
   0 ok · 1 the operation failed (e.g. a replay was refused, a settlement report was invalid,
-  or some of several failed) · 2 usage error (or a file that cannot be read) · 3 not found
+  or some of several failed) · 2 usage error (or a file that cannot be read) · 3 not found ·
   4 unauthorized or forbidden (401/403) · 5 worker unreachable
 
 In the console press ? for its keys, q to quit.`;

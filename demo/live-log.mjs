@@ -127,6 +127,8 @@ export function formatFlow(event) {
 		return orderLine(event, "retried ok", yellow, `${kind} → ${destinationName(destination)} went through on attempt ${retried[1]}`);
 	}
 	if (type === "tracking.on-channel") return null; // the carrier's news, relayed to the shop as it came
+	// Each payout's own line (from the demo) sums up the orders it settled and what reached NetSuite.
+	if (type === "settled" || type.startsWith("payout.") || type.startsWith("erp.")) return null;
 	if (type.startsWith("tracking.")) {
 		const status = type.slice(9);
 		if (status === "delivered") return null; // the order's "delivered" follows once every parcel is

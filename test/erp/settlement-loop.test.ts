@@ -138,7 +138,7 @@ describe("payouts reconciled into NetSuite", () => {
 						order_id: created.id,
 						revenue_amount: usd(revenue),
 						shipping_cost_amount: usd(shipping),
-						fee_tax_amount: usd(-(150 + 75) - tax),
+						fee_tax_amount: usd(-(150 + 75)),
 						adjustment_amount: "0",
 						reserve_amount: "0",
 						settlement_amount: usd(revenue + shipping - 225),
