@@ -170,14 +170,11 @@ export function reconcile(
 			const amount = line.amount.amount;
 			if (line.kind === "refund") refunds += amount;
 			else grossSales += amount;
-			if (!facts) {
+			if (!facts || line.kind === "order") {
+				// A refund of an order ordersync never saw, or a sale that names no order at all.
 				status = "unknown_order";
 				variance = amount;
 				vary(line, amount, `${line.kind} ${line.id} names ${line.channelOrderId ? `order ${line.channelOrderId}, which ordersync does not know` : "no order"}`);
-			} else if (line.kind === "order") {
-				status = "unknown_order";
-				variance = amount;
-				vary(line, amount, `sale ${line.id} names no order`);
 			} else if (line.channelRefundId && !facts.refundIds.includes(line.channelRefundId)) {
 				status = "unknown_refund";
 				variance = amount;
