@@ -76,9 +76,19 @@ const console = defineProject({
 	},
 });
 
+// What `npm run deploy` would upload, built offline (Node: it runs wrangler).
+const build = defineProject({
+	test: {
+		name: "build",
+		include: ["test/build/*.test.ts"],
+		environment: "node",
+		testTimeout: 150_000,
+	},
+});
+
 export default defineConfig({
 	test: {
-		projects: [worker, erp, console],
+		projects: [worker, erp, console, build],
 		reporters: ["default", "./test/summary-reporter.ts"],
 		// One file at a time: the sandbox of peers is shared, the fault test turns chaos on for
 		// everyone, and the console's end-to-end test runs a worker of its own beside them.
