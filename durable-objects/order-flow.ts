@@ -317,13 +317,12 @@ export class OrderFlow extends DurableObject<Env> {
 		const key = this.#get<string>("key");
 		if (key === null) return null;
 		const order = this.#get<CanonicalOrder>("order");
-		const extra = this.#get<Refund[]>("extra_refunds") ?? [];
 		return {
 			key,
 			status: this.#get<OrderStatus>("status"),
 			/** Nothing in flight or due for this order: no saga step, routing or delivery waiting. */
 			idle: this.#driving === null && this.#pendingCount() === 0 && this.#outbox.pendingCount() === 0 && !this.#routable(),
-			order: order && { ...order, refunds: [...order.refunds, ...extra] },
+			order: order && { ...order, refunds: this.#refunds(order) },
 			lines: this.#lines().map((row) => ({
 				lineId: row.line_id,
 				sku: row.sku,
@@ -473,9 +472,13 @@ export class OrderFlow extends DurableObject<Env> {
 	/** Refunds that arrive on their own (refunds/create) count until an order version includes them. */
 	#addRefund(refund: Refund): void {
 		const order = this.#get<CanonicalOrder>("order");
-		const extra = this.#get<Refund[]>("extra_refunds") ?? [];
-		const known = [...(order?.refunds ?? []), ...extra].some((r) => r.channelRefundId === refund.channelRefundId);
-		if (!known) this.#put("extra_refunds", [...extra, refund]);
+		const known = this.#refunds(order).some((r) => r.channelRefundId === refund.channelRefundId);
+		if (!known) this.#put("extra_refunds", [...(this.#get<Refund[]>("extra_refunds") ?? []), refund]);
+	}
+
+	/** Every refund known for the order: those in its latest version and those that came on their own. */
+	#refunds(order: CanonicalOrder | null): Refund[] {
+		return [...(order?.refunds ?? []), ...(this.#get<Refund[]>("extra_refunds") ?? [])];
 	}
 
 	/**
@@ -825,7 +828,7 @@ export class OrderFlow extends DurableObject<Env> {
 			});
 		}
 		if (config.erp?.connections[order.connection] && this.#outbox.get("erp.order")) {
-			const first = !this.#outbox.list().some((d) => d.kind === "erp.fulfillment");
+			const first = !this.#outbox.has(["erp.fulfillment"]);
 			this.#outbox.enqueue({
 				id: `erp.fulfillment:${notice.shipmentId}`,
 				kind: "erp.fulfillment",
@@ -890,7 +893,7 @@ export class OrderFlow extends DurableObject<Env> {
 		}
 		if (this.#outbox.get("erp.order")?.status === "cancelled") return;
 		const skus = Object.fromEntries(order.lines.map((l) => [l.channelLineId, l.sku]));
-		for (const refund of [...order.refunds, ...(this.#get<Refund[]>("extra_refunds") ?? [])]) {
+		for (const refund of this.#refunds(order)) {
 			this.#outbox.enqueue({
 				id: `erp.refund:${refund.channelRefundId}`,
 				kind: "erp.refund",
@@ -910,13 +913,12 @@ export class OrderFlow extends DurableObject<Env> {
 		const order = this.#get<CanonicalOrder>("order");
 		if (!key || !order) return null;
 		const settled = this.#get<Record<string, number>>("settlements") ?? {};
-		const extra = this.#get<Refund[]>("extra_refunds") ?? [];
 		return {
 			orderKey: key,
 			name: order.channelOrderName,
 			currency: order.currency,
 			total: order.total.amount,
-			refundIds: [...order.refunds, ...extra].map((r) => r.channelRefundId),
+			refundIds: this.#refunds(order).map((r) => r.channelRefundId),
 			settledBefore: Object.entries(settled).reduce((n, [payout, amount]) => (payout === payoutKey ? n : n + amount), 0),
 		};
 	}

@@ -131,6 +131,16 @@ export class Outbox {
 			.one().n;
 	}
 
+	/** Whether a delivery of these kinds exists (in one of these statuses, when given), without reading every row. */
+	has(kinds: string[], statuses: DeliveryStatus[] = ["pending", "delivered", "dead", "cancelled"]): boolean {
+		const marks = (list: string[]) => list.map(() => "?").join(", ");
+		return (
+			this.sql
+				.exec(`SELECT 1 FROM deliveries WHERE kind IN (${marks(kinds)}) AND status IN (${marks(statuses)}) LIMIT 1`, ...kinds, ...statuses)
+				.toArray().length > 0
+		);
+	}
+
 	pendingCount(): number {
 		return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM deliveries WHERE status = 'pending'").one().n;
 	}

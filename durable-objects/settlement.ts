@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { loadConfig } from "../worker/config";
+import { formatIssues, loadConfig } from "../worker/config";
 import type { CallResult } from "../worker/connectors/call";
 import type { Env } from "../worker/env";
 import { orderKey } from "../worker/model/order";
@@ -34,6 +34,8 @@ const MATCH_BATCH = 50;
 /** Raw files are kept for audit while they fit comfortably in a row (SQLite's limit is 2 MB). */
 const MAX_RAW_BYTES = 1_500_000;
 const BACKSTOP_MS = 5_000;
+/** What this object posts to the ERP; once one is delivered, the payout is in the books. */
+const ERP_POSTINGS = ["erp.payment", "erp.refund-payment", "erp.deposit"];
 
 type PayoutRow = {
 	payout_key: string;
@@ -87,14 +89,14 @@ export class Settlement extends DurableObject<Env> {
 	/** Stores the payout (before it is acknowledged), then matches and queues its postings. */
 	async ingest(input: unknown, source: { via: "upload" | "api"; raw?: string }): Promise<IngestPayoutOutcome> {
 		const parsed = Payout.safeParse(input);
-		if (!parsed.success) return { ok: false, code: "invalid_payout", message: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ") };
+		if (!parsed.success) return { ok: false, code: "invalid_payout", message: formatIssues(parsed.error) };
 		const payout = parsed.data;
 		const body = JSON.stringify(payout);
 		const digest = await sha256(body);
 		const outcome = this.ctx.storage.transactionSync(() => {
 			const row = this.#row();
 			if (row?.digest === digest) return "duplicate" as const;
-			if (row && this.#outbox.list().some((d) => d.kind.startsWith("erp.") && d.status === "delivered")) return "changed" as const;
+			if (row && this.#outbox.has(ERP_POSTINGS, ["delivered"])) return "changed" as const;
 			// A payout re-sent with new lines before anything was posted starts over (this object owns its outbox table).
 			this.#sql.exec("DELETE FROM deliveries");
 			this.#sql.exec(
@@ -257,8 +259,8 @@ export class Settlement extends DurableObject<Env> {
 	#queueDepositIfReady(): void {
 		const row = this.#row();
 		if (!row?.deposit || this.#outbox.get("erp.deposit")) return;
-		const waiting = this.#outbox.list().some((d) => (d.kind === "erp.payment" || d.kind === "erp.refund-payment") && d.status !== "delivered");
-		if (waiting) return;
+		// A dead or cancelled receipt holds the deposit back too: it must not go out without it.
+		if (this.#outbox.has(["erp.payment", "erp.refund-payment"], ["pending", "dead", "cancelled"])) return;
 		const erp = loadConfig(this.env).erp!;
 		this.#outbox.enqueue({ id: "erp.deposit", kind: "erp.deposit", destination: destination.erp(erp.id), payload: JSON.parse(row.deposit) });
 	}

@@ -1,4 +1,5 @@
 import { toMinorUnits } from "../../model/money";
+import { compact } from "../../model/order";
 import type { FeeCategory, Payout, SettlementFee, SettlementLine, SettlementLineKind } from "../../model/settlement";
 
 /**
@@ -313,8 +314,4 @@ function date(raw: string): string | undefined {
 /** A table entry, never an inherited property ("constructor" is not a fee). */
 function own<T>(table: Record<string, T>, key: string): T | undefined {
 	return Object.hasOwn(table, key) ? table[key] : undefined;
-}
-
-function compact<T extends Record<string, string | undefined>>(value: T): { [K in keyof T]?: string } {
-	return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined && v !== "")) as { [K in keyof T]?: string };
 }

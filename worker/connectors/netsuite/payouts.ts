@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { CallResult } from "../call";
 import type { NetSuite } from "./account";
 import { findByExternalId, type RecordRef, upsert } from "./client";
-import { major } from "./orders";
+import { bookingFor, major } from "./orders";
 
 /**
  * Payouts into NetSuite: the channel's payment for each order lands in undeposited funds (a
@@ -40,7 +40,7 @@ export const DepositPayload = z.object({
 });
 
 function booked(account: NetSuite, connection: string) {
-	const booking = account.connections[connection];
+	const booking = bookingFor(account, connection);
 	return booking ? { ok: true as const, booking } : { ok: false as const, retryable: false, error: `${connection} is not booked in NetSuite` };
 }
 

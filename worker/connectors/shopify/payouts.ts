@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { ShopifyAdmin } from "../../config";
+import { formatIssues, type ShopifyAdmin } from "../../config";
 import { type Money, toMinorUnits } from "../../model/money";
 import type { FeeCategory, Payout, SettlementFee, SettlementLine, SettlementLineKind } from "../../model/settlement";
 import type { CallResult } from "../call";
@@ -115,7 +115,7 @@ export async function fetchShopifyPayout(admin: ShopifyAdmin, token: string, pay
 	if (!head.ok) return { ...head, error: `Shopify payout ${id}: ${head.error}` };
 	if (head.value.node === null) return refused(`Shopify payout ${id} does not exist (or the app lacks the shopify_payments_payouts scope)`);
 	const payout = PayoutNode.safeParse(head.value.node);
-	if (!payout.success) return refused(`Shopify payout ${id}: unexpected payout: ${describe(payout.error)}`);
+	if (!payout.success) return refused(`Shopify payout ${id}: unexpected payout: ${formatIssues(payout.error)}`);
 
 	const transactions: BalanceTransaction[] = [];
 	let after: string | null = null;
@@ -128,7 +128,7 @@ export async function fetchShopifyPayout(admin: ShopifyAdmin, token: string, pay
 		if (!connection) return refused(`Shopify payout ${id}: the shop has no Shopify Payments account`);
 		const nodes = z.array(BalanceTransaction).safeParse(connection.nodes);
 		const info = PageInfo.safeParse(connection.pageInfo);
-		if (!nodes.success) return refused(`Shopify payout ${id}: unexpected balance transaction: ${describe(nodes.error)}`);
+		if (!nodes.success) return refused(`Shopify payout ${id}: unexpected balance transaction: ${formatIssues(nodes.error)}`);
 		if (!info.success) return refused(`Shopify payout ${id}: unexpected pageInfo`);
 		transactions.push(...nodes.data);
 		if (!info.data.hasNextPage) break;
@@ -157,7 +157,7 @@ export async function listShopifyPayouts(admin: ShopifyAdmin, token: string, ran
 		if (!connection) return refused("Shopify payouts: the shop has no Shopify Payments account");
 		const nodes = z.array(PayoutNode).safeParse(connection.nodes);
 		const info = PageInfo.safeParse(connection.pageInfo);
-		if (!nodes.success || !info.success) return refused(`Shopify payouts: unexpected answer${nodes.success ? "" : `: ${describe(nodes.error)}`}`);
+		if (!nodes.success || !info.success) return refused(`Shopify payouts: unexpected answer${nodes.success ? "" : `: ${formatIssues(nodes.error)}`}`);
 		for (const node of nodes.data) {
 			try {
 				const net = toMinorUnits(String(node.net.amount), node.net.currencyCode);
@@ -241,9 +241,4 @@ function toLine(t: BalanceTransaction, gross: number, fee: number, currency: str
 		fees,
 		...(t.type !== "CHARGE" && t.type !== "REFUND" ? { description: t.adjustmentReason ? `${t.type}: ${t.adjustmentReason}` : t.type } : {}),
 	};
-}
-
-function describe(error: z.ZodError): string {
-	const issue = error.issues[0];
-	return issue ? `${issue.path.join(".")}: ${issue.message}` : "invalid";
 }

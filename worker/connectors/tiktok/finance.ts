@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { Connection } from "../../config";
+import { type Connection, formatIssues } from "../../config";
 import { type Money, toMinorUnits } from "../../model/money";
 import type { FeeCategory, Payout, SettlementFee, SettlementLine, SettlementLineKind } from "../../model/settlement";
 import type { CallResult } from "../call";
@@ -236,7 +236,7 @@ export async function listTikTokStatements(
 		const result: CallResult<{ data: unknown }> = await call(api.account, api.credentials, "GET", path, options, { query });
 		if (!result.ok) return result;
 		const data = StatementsData.safeParse(result.value.data);
-		if (!data.success) return refused(`TikTok GET ${path}: unexpected data: ${data.error.issues[0]?.message ?? ""}`);
+		if (!data.success) return refused(`TikTok GET ${path}: unexpected data: ${formatIssues(data.error)}`);
 		for (const statement of data.data.statements ?? []) {
 			try {
 				out.push({
@@ -273,10 +273,7 @@ export async function fetchTikTokStatement(connection: Connection, statementId: 
 		const result: CallResult<{ data: unknown }> = await call(api.account, api.credentials, "GET", path, options, { query });
 		if (!result.ok) return result;
 		const data = StatementTransactionsData.safeParse(result.value.data);
-		if (!data.success) {
-			const issue = data.error.issues[0];
-			return refused(`TikTok GET ${path}: unexpected data at ${issue?.path.join(".") ?? ""}: ${issue?.message ?? ""}`);
-		}
+		if (!data.success) return refused(`TikTok GET ${path}: unexpected data: ${formatIssues(data.error)}`);
 		head ??= data.data;
 		if (data.data.currency !== head.currency) return refused(`TikTok GET ${path}: page ${page + 1} is in ${data.data.currency}, the statement in ${head.currency}`);
 		// "The transaction Unique key, you can use this field to determine whether it is repeated."
