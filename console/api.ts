@@ -117,7 +117,7 @@ export class OpsClient implements Ops {
 	}
 
 	async whoami(): Promise<Role> {
-		return (await this.#call("GET", "/ops/whoami", z.looseObject({ role: z.enum(["read", "operator"]) }))).data.role;
+		return (await this.#call("GET", "/ops/whoami", z.looseObject({ role: z.enum(["read", "operator", "admin"]) }))).data.role;
 	}
 
 	async #call<S extends z.ZodType>(method: "GET" | "POST", path: string, schema: S, init: CallInit = {}): Promise<{ status: number; data: z.infer<S> }> {

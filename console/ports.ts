@@ -3,7 +3,7 @@
 // real worker through `api.ts` and `stream.ts`.
 import type { ExceptionDetail, ExceptionItem, FlowEvent, OrderView, PayoutItem, PayoutReport, ReplayResult, SkuDetail } from "./protocol";
 
-export type Role = "read" | "operator";
+export type Role = "read" | "operator" | "admin";
 
 /** An ops API answer other than 2xx (or no answer at all: status 0). */
 export class OpsError extends Error {

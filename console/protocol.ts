@@ -51,7 +51,7 @@ export type ExceptionItem = z.infer<typeof ExceptionItem>;
 export const StreamMessage = z.discriminatedUnion("type", [
 	z.looseObject({
 		type: z.literal("hello"),
-		role: z.enum(["read", "operator"]),
+		role: z.enum(["read", "operator", "admin"]),
 		/** The newest cursor when the console connected. */
 		cursor: z.number().int(),
 		/** The oldest cursor still kept (0 when none). */

@@ -1,5 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
+import { OpsRole } from "../worker/config";
 import type { Env } from "../worker/env";
+import { log } from "../worker/log";
 import { migrate } from "./schema";
 
 const MIGRATIONS = [
@@ -142,7 +144,8 @@ export interface FlowEvent extends FlowEventInput {
 	at: string;
 }
 
-export type ConsoleRole = "read" | "operator";
+/** The ops token a console connected with (worker/config.ts OpsRole). */
+export type ConsoleRole = OpsRole;
 /** Kept with each console's socket, so it survives the object hibernating. */
 type Attachment = { role: ConsoleRole; connectedAt: string };
 
@@ -301,7 +304,8 @@ export class FlowMonitor extends DurableObject<Env> {
 		if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
 			return Response.json({ error: { code: "upgrade_required", message: "the stream is a WebSocket" } }, { status: 426, headers: { Upgrade: "websocket" } });
 		}
-		const role: ConsoleRole = request.headers.get("X-Ordersync-Role") === "operator" ? "operator" : "read";
+		const parsedRole = OpsRole.safeParse(request.headers.get("X-Ordersync-Role"));
+		const role: ConsoleRole = parsedRole.success ? parsedRole.data : "read";
 		const param = new URL(request.url).searchParams.get("after");
 		const after = param === null ? null : Number(param);
 		if (after !== null && (!Number.isSafeInteger(after) || after < 0)) {
@@ -347,7 +351,7 @@ export class FlowMonitor extends DurableObject<Env> {
 
 	override webSocketError(ws: WebSocket, error: unknown): void {
 		const attachment = ws.deserializeAttachment() as Attachment | null;
-		console.warn(JSON.stringify({ level: "warn", message: "console stream error", role: attachment?.role, error: String(error) }));
+		log("warn", "console.stream_error", { role: attachment?.role, error: String(error) });
 	}
 
 	/** Sends to every connected console; one that cannot take it is dropped and will resume by cursor. */

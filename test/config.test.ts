@@ -11,9 +11,9 @@ const base = {
 const load = (overrides: Record<string, unknown>) => () => loadConfig({ ...base, ...overrides } as unknown as Env);
 
 describe("configuration from wrangler.toml and secrets", () => {
-	it("loads connections with their signing keys", () => {
+	it("loads connections once their signing secrets are set", () => {
 		const config = load({})();
-		expect(config.connections.get("shopify-main")).toMatchObject({ channel: "shopify", signingKey: "whsec" });
+		expect(config.connections.get("shopify-main")).toMatchObject({ channel: "shopify", secret: "SHOPIFY_MAIN_SECRET" });
 		expect(config.storefrontOrigins.has("https://shop.example.com")).toBe(true);
 	});
 
@@ -32,6 +32,23 @@ describe("configuration from wrangler.toml and secrets", () => {
 		const config = load({ CONNECTIONS: [{ id: "retailer", channel: "edi", secret: "EDI_TOKEN", edi }], EDI_TOKEN: "t" })();
 		expect(config.connections.get("retailer")).toMatchObject({ channel: "edi", credentials: { token: "t" }, edi: { version: "004010", usageIndicator: "P" } });
 		expect(load({ CONNECTIONS: [{ id: "retailer", channel: "edi", secret: "EDI_TOKEN", edi: { ...edi, tokenSecret: "MISSING_TOKEN" } }], EDI_TOKEN: "t" })).toThrow(/CONNECTIONS\[0\]\.edi\.tokenSecret: secret MISSING_TOKEN is not set/);
+	});
+
+	it("takes ops tokens per role, previous values of rotating ones too, and refuses one value for two tokens", () => {
+		const tokens = {
+			OPS_READ_TOKEN: "a-long-enough-read-token",
+			OPS_ADMIN_TOKEN: "a-long-enough-admin-token",
+			OPS_TOKEN_PREVIOUS: "the-operator-token-before",
+		};
+		expect(load(tokens)().opsTokens).toEqual([
+			{ name: "OPS_TOKEN", role: "operator", value: base.OPS_TOKEN },
+			{ name: "OPS_READ_TOKEN", role: "read", value: tokens.OPS_READ_TOKEN },
+			{ name: "OPS_ADMIN_TOKEN", role: "admin", value: tokens.OPS_ADMIN_TOKEN },
+			{ name: "OPS_TOKEN_PREVIOUS", role: "operator", value: tokens.OPS_TOKEN_PREVIOUS },
+		]);
+		expect(load({ ...tokens, OPS_ADMIN_TOKEN: base.OPS_TOKEN })).toThrow(/OPS_ADMIN_TOKEN: OPS_ADMIN_TOKEN must differ from OPS_TOKEN/);
+		expect(load({ ...tokens, OPS_TOKEN_PREVIOUS: tokens.OPS_READ_TOKEN })).toThrow(/OPS_TOKEN_PREVIOUS: OPS_TOKEN_PREVIOUS must differ from OPS_READ_TOKEN/);
+		expect(load({ OPS_ADMIN_TOKEN_PREVIOUS: "short" })).toThrow(/OPS_ADMIN_TOKEN_PREVIOUS, when set, must be at least 16 characters/);
 	});
 
 	it("names the missing secret and how to set it", () => {

@@ -147,7 +147,7 @@ describe("EasyPost trackers against the sandbox", () => {
 		const updates = [];
 		for (const callback of callbacks) {
 			expect(callback.path).toBe("/webhooks/easypost/easypost");
-			expect(await verifyEasyPostWebhook(account().signingSecret, new Headers(callback.headers), callback.body)).toBe(true);
+			expect(await verifyEasyPostWebhook(env[account().webhookSecret] as string, new Headers(callback.headers), callback.body)).toBe(true);
 			const parsed = parseEasyPostEvent(callback.body);
 			if (!parsed.ok || !("update" in parsed)) throw new Error(`not an update: ${JSON.stringify(parsed)}`);
 			updates.push(parsed.update);

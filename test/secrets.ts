@@ -33,6 +33,11 @@ export const APP_SECRETS = {
 	SHOPIFY_DEMO_ADMIN_TOKEN: SANDBOX_SECRETS.SANDBOX_SHOPIFY_TOKEN,
 	OPS_TOKEN: "test-ops-token-0123456789",
 	OPS_READ_TOKEN: "test-read-token-0123456789",
+	OPS_ADMIN_TOKEN: "test-admin-token-0123456789",
+	// Mid-rotation: the operator token's and two webhook secrets' previous values are still accepted.
+	OPS_TOKEN_PREVIOUS: "test-ops-token-previous-0123",
+	SHOPIFY_DEMO_SECRET_PREVIOUS: "test-shopify-secret-previous",
+	EDI_GATEWAY_TOKEN_PREVIOUS: "test-edi-gateway-token-previous",
 	SHIPBOB_TOKEN: SANDBOX_SECRETS.SANDBOX_SHIPBOB_TOKEN,
 	SHIPBOB_WEBHOOK_SECRET: SANDBOX_SECRETS.SANDBOX_SHIPBOB_WEBHOOK_SECRET,
 	EASYPOST_API_KEY: SANDBOX_SECRETS.SANDBOX_EASYPOST_API_KEY,

@@ -18,7 +18,6 @@ const account: ThreePl = {
 	webhookSecret: "SHIPBOB_WEBHOOK_SECRET",
 	endpoint: "http://127.0.0.1:8789/shipbob",
 	token: env.SHIPBOB_TOKEN as string,
-	signingSecret: SECRET,
 };
 
 const locations: FulfillmentLocation[] = [

@@ -158,24 +158,65 @@ const ConfigSchema = z.object({
 	INVENTORY: InventoryConfig.prefault({}),
 	OPS_TOKEN: z.string().min(16, "set OPS_TOKEN to a secret of at least 16 characters"),
 	/** Optional read-only token: the console and ops GETs, but no replay, retry or stock change. */
-	OPS_READ_TOKEN: z.string().min(16, "OPS_READ_TOKEN, when set, must be at least 16 characters").optional(),
+	OPS_READ_TOKEN: OptionalToken("OPS_READ_TOKEN"),
+	/** Optional admin token: everything the operator token does, plus privacy requests (redaction). */
+	OPS_ADMIN_TOKEN: OptionalToken("OPS_ADMIN_TOKEN"),
+	/** Each token's previous value while it is being rotated (see worker/secrets.ts). */
+	OPS_TOKEN_PREVIOUS: OptionalToken("OPS_TOKEN_PREVIOUS"),
+	OPS_READ_TOKEN_PREVIOUS: OptionalToken("OPS_READ_TOKEN_PREVIOUS"),
+	OPS_ADMIN_TOKEN_PREVIOUS: OptionalToken("OPS_ADMIN_TOKEN_PREVIOUS"),
 	THREEPLS: z.array(ThreePlConfig).default([]),
 	TRACKING: z.array(TrackingConfig).default([]),
 	FULFILLMENT: FulfillmentConfig.prefault({}),
 	DELIVERY: DeliveryConfig.prefault({}),
 	/** The ERP every booked order and payout is posted to; none when absent. */
 	ERP: NetSuiteAccount.optional(),
-}).refine((c) => c.OPS_READ_TOKEN !== c.OPS_TOKEN, { message: "OPS_READ_TOKEN must differ from OPS_TOKEN", path: ["OPS_READ_TOKEN"] });
+}).superRefine((c, ctx) => {
+	// A value shared by two tokens would give one of them the other's role.
+	const seen = new Map<string, string>();
+	for (const name of OPS_TOKEN_NAMES) {
+		const value = c[name];
+		if (value === undefined) continue;
+		const other = seen.get(value);
+		if (other) ctx.addIssue({ code: "custom", path: [name], message: `${name} must differ from ${other}` });
+		else seen.set(value, name);
+	}
+});
+
+function OptionalToken(name: string) {
+	return z.string().min(16, `${name}, when set, must be at least 16 characters`).optional();
+}
+
+/** The ops API's scopes, least to most: read (GETs and the live stream), operator, admin. */
+export const OpsRole = z.enum(["read", "operator", "admin"]);
+export type OpsRole = z.infer<typeof OpsRole>;
+
+const OPS_TOKEN_NAMES = ["OPS_TOKEN", "OPS_READ_TOKEN", "OPS_ADMIN_TOKEN", "OPS_TOKEN_PREVIOUS", "OPS_READ_TOKEN_PREVIOUS", "OPS_ADMIN_TOKEN_PREVIOUS"] as const;
+const ROLE_OF_TOKEN: Record<(typeof OPS_TOKEN_NAMES)[number], OpsRole> = {
+	OPS_TOKEN: "operator",
+	OPS_TOKEN_PREVIOUS: "operator",
+	OPS_READ_TOKEN: "read",
+	OPS_READ_TOKEN_PREVIOUS: "read",
+	OPS_ADMIN_TOKEN: "admin",
+	OPS_ADMIN_TOKEN_PREVIOUS: "admin",
+};
+
+/** One accepted ops token: its secret's name (for logs), its role, and its value. */
+export interface OpsToken {
+	name: string;
+	role: OpsRole;
+	value: string;
+}
 
 export type Connection = z.infer<typeof ConnectionConfig> & {
-	signingKey: string;
 	adminToken?: string;
 	/** The secrets its API block names (each `<name>Secret` field), by `<name>`: e.g. appSecret, accessToken. */
 	credentials: Record<string, string>;
 };
 
-export type ThreePl = ThreePlConfig & { token: string; signingSecret: string };
-export type Tracking = TrackingConfig & { apiKey: string; signingSecret: string };
+// Inbound signatures are checked against the named secret and its previous value (worker/secrets.ts).
+export type ThreePl = ThreePlConfig & { token: string };
+export type Tracking = TrackingConfig & { apiKey: string };
 
 export interface Config {
 	connections: Map<string, Connection>;
@@ -185,8 +226,8 @@ export interface Config {
 	delivery: DeliveryConfig;
 	inventory: InventoryConfig;
 	storefrontOrigins: Set<string>;
-	opsToken: string;
-	opsReadToken?: string;
+	/** Every ops token accepted now, previous values of rotating ones included. */
+	opsTokens: OpsToken[];
 	erp?: NetSuite;
 }
 
@@ -231,7 +272,7 @@ export function loadConfig(env: Env): Config {
 			}
 			credentials[field.slice(0, -"Secret".length)] = value;
 		}
-		connections.set(connection.id, { ...connection, signingKey, adminToken, credentials });
+		connections.set(connection.id, { ...connection, adminToken, credentials });
 	}
 	const secret = (field: string, name: string): string => {
 		const value = env[name];
@@ -245,16 +286,16 @@ export function loadConfig(env: Env): Config {
 		threePls.set(account.id, {
 			...account,
 			token: secret(`THREEPLS[${index}].tokenSecret`, account.tokenSecret),
-			signingSecret: secret(`THREEPLS[${index}].webhookSecret`, account.webhookSecret),
 		});
+		secret(`THREEPLS[${index}].webhookSecret`, account.webhookSecret);
 	}
 	const tracking = new Map<string, Tracking>();
 	for (const [index, account] of parsed.data.TRACKING.entries()) {
 		tracking.set(account.id, {
 			...account,
 			apiKey: secret(`TRACKING[${index}].apiKeySecret`, account.apiKeySecret),
-			signingSecret: secret(`TRACKING[${index}].webhookSecret`, account.webhookSecret),
 		});
+		secret(`TRACKING[${index}].webhookSecret`, account.webhookSecret);
 	}
 	for (const [index, location] of parsed.data.FULFILLMENT.locations.entries()) {
 		if (!threePls.has(location.threePl)) {
@@ -286,8 +327,10 @@ export function loadConfig(env: Env): Config {
 		connections,
 		inventory: parsed.data.INVENTORY,
 		storefrontOrigins: new Set(parsed.data.STOREFRONT_ORIGINS),
-		opsToken: parsed.data.OPS_TOKEN,
-		opsReadToken: parsed.data.OPS_READ_TOKEN,
+		opsTokens: OPS_TOKEN_NAMES.flatMap((name) => {
+			const value = parsed.data[name];
+			return value === undefined ? [] : [{ name, role: ROLE_OF_TOKEN[name], value }];
+		}),
 	};
 	cache.set(env, config);
 	return config;

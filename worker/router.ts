@@ -1,8 +1,9 @@
 import { Router, type IRequest } from "itty-router";
-import type { ConsoleRole } from "../durable-objects/flow-monitor";
-import { ConfigError, loadConfig } from "./config";
+import { ConfigError, loadConfig, type OpsRole } from "./config";
 import type { Env } from "./env";
 import { failure, hasBearer } from "./http";
+import { log } from "./log";
+import { PREVIOUS_SUFFIX } from "./secrets";
 import { getAvailability, postAdjustment, postDeltas, postReturns, postSnapshot } from "./routes/inventory";
 import { receiveAmazonWebhook, receiveEdiWebhook, receiveTikTokWebhook, receiveWooCommerceWebhook } from "./routes/channel-webhooks";
 import { receiveEasyPostWebhook, receiveShipBobWebhook } from "./routes/fulfillment-webhooks";
@@ -12,33 +13,50 @@ import { receiveShopifyWebhook } from "./routes/webhooks";
 
 type Args = [Env, ExecutionContext];
 
-type OpsRequest = IRequest & { role?: ConsoleRole };
+type OpsRequest = IRequest & { role?: OpsRole };
 
-/** Which ops token the request carries: the operator's, the read-only one, or neither. */
-async function opsRole(request: Request, env: Env): Promise<ConsoleRole | null> {
-	const { opsToken, opsReadToken } = loadConfig(env);
-	// Both are always compared, so the answer's timing does not tell which one was close.
-	const [operator, read] = await Promise.all([hasBearer(request, opsToken), opsReadToken ? hasBearer(request, opsReadToken) : false]);
-	return operator ? "operator" : read ? "read" : null;
+const RANK: Record<OpsRole, number> = { read: 0, operator: 1, admin: 2 };
+
+/**
+ * The role of the ops token the request carries, or null. Every accepted token (previous values
+ * of rotating ones too) is compared in constant time, all of them every time, so the answer's
+ * timing tells nothing about which one was close.
+ */
+async function opsRole(request: Request, env: Env): Promise<OpsRole | null> {
+	const tokens = loadConfig(env).opsTokens;
+	const matches = await Promise.all(tokens.map((token) => hasBearer(request, token.value)));
+	const match = tokens.find((_, i) => matches[i]);
+	if (!match) return null;
+	if (match.name.endsWith(PREVIOUS_SUFFIX)) log("warn", "secret.previous_accepted", { secret: match.name, path: new URL(request.url).pathname });
+	return match.role;
 }
 
 function unauthorized(): Response {
 	return failure(401, "unauthorized", "a valid Authorization: Bearer <ops token> is required", { "WWW-Authenticate": 'Bearer realm="ordersync-ops"' });
 }
 
-/** Reading ops state (and the live stream) takes either ops token. */
-async function requireRead(request: OpsRequest, env: Env): Promise<Response | undefined> {
-	request.role = (await opsRole(request, env)) ?? undefined;
-	if (!request.role) return unauthorized();
+const NEEDS: Record<OpsRole, string> = {
+	read: "",
+	operator: "replays, retries and stock changes need the operator or admin token",
+	admin: "personal-data requests (redaction, data export) need the admin token",
+};
+
+/** A guard that lets through tokens of `role` or higher, and remembers the caller's role. */
+function requireRole(role: OpsRole) {
+	return async (request: OpsRequest, env: Env): Promise<Response | undefined> => {
+		const held = await opsRole(request, env);
+		if (!held) return unauthorized();
+		if (RANK[held] < RANK[role]) return failure(403, "forbidden", `this is the ${held} token: ${NEEDS[role]}`);
+		request.role = held;
+	};
 }
 
-/** Changing anything (replays, retries, stock feeds) takes the operator token. */
-async function requireOps(request: OpsRequest, env: Env): Promise<Response | undefined> {
-	const role = await opsRole(request, env);
-	if (!role) return unauthorized();
-	if (role !== "operator") return failure(403, "forbidden", "this is the read-only token: replays, retries and stock changes need the operator token");
-	request.role = role;
-}
+/** Reading ops state (and the live stream) takes any ops token. */
+const requireRead = requireRole("read");
+/** Changing anything (replays, retries, stock feeds) takes the operator token or the admin one. */
+const requireOps = requireRole("operator");
+/** Personal-data requests take the admin token. */
+export const requireAdmin = requireRole("admin");
 
 /** Storefronts on configured origins may read availability from the browser. */
 function storefrontCors(request: IRequest, env: Env): Record<string, string> {
@@ -62,7 +80,7 @@ function preflight(request: IRequest, env: Env): Response {
 
 function toErrorResponse(error: unknown): Response {
 	if (error instanceof ConfigError) return failure(500, "invalid_config", error.message);
-	console.error(JSON.stringify({ level: "error", message: error instanceof Error ? error.message : String(error) }));
+	log("error", "request.failed", { error: error instanceof Error ? error.message : String(error) });
 	return failure(500, "internal_error", "the request could not be processed; it was not acknowledged");
 }
 

@@ -23,7 +23,7 @@ export function connectionRow(status: StreamStatus): Row {
 
 export function headerRow(url: string, status: StreamStatus, role: Role | null, rates: Rates): Row {
 	const sep = { text: " │ ", tone: "routine" } as const;
-	const roleSegs: Row = role === "read" ? [{ text: " READ-ONLY ", tone: "waiting", bold: true, inverse: true }] : role === "operator" ? [{ text: "operator", tone: "routine" }] : [];
+	const roleSegs: Row = role === "read" ? [{ text: " READ-ONLY ", tone: "waiting", bold: true, inverse: true }] : role ? [{ text: role, tone: "routine" }] : [];
 	return [
 		...connectionRow(status),
 		...(roleSegs.length ? [{ text: "  " }, ...roleSegs] : []),

@@ -9,6 +9,7 @@ import type { Env } from "../env";
 import { failure, json } from "../http";
 import type { Channel } from "../model/order";
 import { readText } from "./fulfillment-webhooks";
+import { verifyWithSecret } from "../secrets";
 
 /** What reading a verified webhook came to: the orders it reached, or why it was set aside. */
 export type Applied = { ok: true; eventId: string; orders: string[]; outcome: string } | { ok: false; eventId: string; error: string };
@@ -131,8 +132,9 @@ export async function receiveTikTokWebhook(request: IRequest, env: Env, ctx: Exe
 	if (!connection?.tiktok) return failure(404, "unknown_connection", "no TikTok Shop connection by that id");
 	const body = await readText(request);
 	if ("response" in body) return body.response;
-	const signer = { appKey: connection.tiktok.appKey, appSecret: connection.credentials.appSecret! };
-	if (!(await verifyTikTokWebhook(signer, request.headers, body.text))) {
+	const { appKey, appSecretSecret } = connection.tiktok;
+	const verify = (appSecret: string) => verifyTikTokWebhook({ appKey, appSecret }, request.headers, body.text);
+	if (!(await verifyWithSecret(env, appSecretSecret, verify, { connection: connection.id }))) {
 		return failure(401, "invalid_signature", "Authorization does not match HMAC-SHA256(app secret, app key + body)");
 	}
 	const received = { connection, topic: "tiktok", eventId: await bodyId(body.text), receivedAt: new Date().toISOString(), rawBody: body.text };
@@ -145,7 +147,9 @@ export async function receiveAmazonWebhook(request: IRequest, env: Env, ctx: Exe
 	if (!connection?.amazon) return failure(404, "unknown_connection", "no Amazon connection by that id");
 	const body = await readText(request);
 	if ("response" in body) return body.response;
-	if (!(await verifyAmazonWebhook(connection.credentials.notificationKey!, request.headers, body.text, connection.amazon.notificationHeader))) {
+	const { notificationKeySecret, notificationHeader } = connection.amazon;
+	const verify = (key: string) => verifyAmazonWebhook(key, request.headers, body.text, notificationHeader);
+	if (!(await verifyWithSecret(env, notificationKeySecret, verify, { connection: connection.id }))) {
 		return failure(401, "invalid_credentials", `${connection.amazon.notificationHeader} is missing or wrong`);
 	}
 	const received = { connection, topic: "ORDER_CHANGE", eventId: await bodyId(body.text), receivedAt: new Date().toISOString(), rawBody: body.text };
@@ -164,7 +168,8 @@ export async function receiveWooCommerceWebhook(request: IRequest, env: Env, ctx
 	if ("response" in body) return body.response;
 	const ping = wooCommercePing(request.headers, body.text);
 	if (ping) return json({ status: "pong", webhookId: ping.webhookId });
-	if (!(await verifyWooCommerceWebhook(connection.signingKey, request.headers, body.text))) {
+	const verify = (secret: string) => verifyWooCommerceWebhook(secret, request.headers, body.text);
+	if (!(await verifyWithSecret(env, connection.secret, verify, { connection: connection.id }))) {
 		return failure(401, "invalid_signature", "X-WC-Webhook-Signature does not match the body");
 	}
 	const received = {
@@ -194,7 +199,8 @@ export async function receiveEdiWebhook(request: IRequest, env: Env): Promise<Re
 	if (!connection?.edi) return failure(404, "unknown_connection", "no EDI connection by that id");
 	const body = await readText(request);
 	if ("response" in body) return body.response;
-	if (!(await verifyEdiWebhook(connection.credentials.token ?? "", request.headers, body.text))) {
+	const verify = (token: string) => verifyEdiWebhook(token, request.headers, body.text);
+	if (!(await verifyWithSecret(env, connection.edi.tokenSecret, verify, { connection: connection.id }))) {
 		return failure(401, "invalid_token", "Authorization: Bearer <gateway token> is missing or wrong", { "WWW-Authenticate": 'Bearer realm="ordersync-edi", error="invalid_token"' });
 	}
 	const outcome = await env.TRADING_PARTNER.getByName(connection.id).receive({ connection: connection.id, rawBody: body.text, receivedAt: new Date().toISOString() });

@@ -6,6 +6,7 @@ import { loadConfig } from "../config";
 import type { Env } from "../env";
 import { BodyTooLarge, failure, json, readBody } from "../http";
 import { MAX_WEBHOOK_BYTES } from "./webhooks";
+import { verifyWithSecret } from "../secrets";
 
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
@@ -37,7 +38,8 @@ export async function receiveShipBobWebhook(request: IRequest, env: Env): Promis
 	if (!account) return failure(404, "unknown_3pl", "no 3PL account by that id");
 	const body = await readText(request);
 	if ("response" in body) return body.response;
-	if (!(await verifyShipBobWebhook(account.signingSecret, request.headers, body.text))) {
+	const verify = (secret: string) => verifyShipBobWebhook(secret, request.headers, body.text);
+	if (!(await verifyWithSecret(env, account.webhookSecret, verify, { connection: account.id }))) {
 		return failure(401, "invalid_signature", "webhook-signature does not match, or webhook-timestamp is outside 5 minutes");
 	}
 	const eventId = request.headers.get(SHIPBOB_HEADERS.id) ?? "";
@@ -78,7 +80,8 @@ export async function receiveEasyPostWebhook(request: IRequest, env: Env): Promi
 	if (!account) return failure(404, "unknown_tracking_account", "no tracking account by that id");
 	const body = await readText(request);
 	if ("response" in body) return body.response;
-	if (!(await verifyEasyPostWebhook(account.signingSecret, request.headers, body.text))) {
+	const verify = (secret: string) => verifyEasyPostWebhook(secret, request.headers, body.text);
+	if (!(await verifyWithSecret(env, account.webhookSecret, verify, { connection: account.id }))) {
 		return failure(401, "invalid_signature", "X-Hmac-Signature does not match the body");
 	}
 	const result = await applyEasyPostEvent(env, body.text);

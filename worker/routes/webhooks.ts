@@ -7,6 +7,7 @@ import { loadConfig } from "../config";
 import type { Env } from "../env";
 import { BodyTooLarge, failure, json, readBody } from "../http";
 import { deliverInbound, type ReceivedEvent } from "../inbound";
+import { verifyWithSecret } from "../secrets";
 
 /** Shopify's own webhook payloads stay far below this; anything larger is refused. */
 export const MAX_WEBHOOK_BYTES = 1024 * 1024;
@@ -29,7 +30,8 @@ export async function receiveShopifyWebhook(request: IRequest, env: Env, ctx: Ex
 		if (error instanceof BodyTooLarge) return failure(413, "body_too_large", `webhook bodies are limited to ${MAX_WEBHOOK_BYTES} bytes`);
 		throw error;
 	}
-	if (!(await verifyShopifyHmac(connection.signingKey, body, request.headers.get("X-Shopify-Hmac-Sha256")))) {
+	const hmac = request.headers.get("X-Shopify-Hmac-Sha256");
+	if (!(await verifyWithSecret(env, connection.secret, (key) => verifyShopifyHmac(key, body, hmac), { connection: connection.id }))) {
 		return failure(401, "invalid_signature", "X-Shopify-Hmac-Sha256 does not match the body");
 	}
 
