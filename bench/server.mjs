@@ -78,6 +78,9 @@ async function wranglerApp() {
 	// The ERP is left out: its throughput is NetSuite's concurrency limit (5 requests at a time per
 	// account), not the worker's, and the bench's 1,000 made-up SKUs are not items there.
 	delete vars.ERP;
+	// Availability is measured from the ledgers, not from the edge cache storefronts are answered from
+	// in production (which Miniflare's local cache would only imitate). No rate limit is bound here.
+	vars.AVAILABILITY = { cacheSeconds: 0 };
 	for (const connection of vars.CONNECTIONS) {
 		secrets[connection.secret] = connection.id === CONNECTION ? SHOPIFY_SECRET : `bench-${connection.id}-secret`;
 		if (connection.admin && pushes === "off") delete connection.admin;

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { channelAvailable } from "../durable-objects/allocation";
 import { loadConfig } from "../worker/config";
 import type { Env } from "../worker/env";
-import { call, deliver, eventually, newOrderId, order, orderView, settled, stock, uniqueSku } from "./helpers";
+import { call, deliver, ops, eventually, newOrderId, order, orderView, settled, stock, uniqueSku } from "./helpers";
 
 const rules = (r: Partial<{ bufferUnits: number; percent: number; max: number; floor: number }> = {}) => ({ bufferUnits: 0, percent: 100, floor: 0, ...r });
 const stockAt = (entries: Record<string, number>) => new Map(Object.entries(entries));
@@ -39,7 +39,7 @@ describe("channel availability rules", () => {
 });
 
 type Item = { sku: string; available: number; onHand: number; channels: Record<string, number>; components?: unknown };
-const live = async (...skus: string[]) => ((await (await call(`/v1/availability?${skus.map((s) => `sku=${s}`).join("&")}`)).json()) as { items: Item[] }).items;
+const live = async (...skus: string[]) => ((await (await ops(`/v1/availability?${skus.map((s) => `sku=${s}`).join("&")}`)).json()) as { items: Item[] }).items;
 
 describe("GET /v1/availability per channel", () => {
 	it("shows each connection its own number (outlet: west only, 50 %, floor 2)", async () => {

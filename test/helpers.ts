@@ -48,7 +48,8 @@ export async function stock(sku: string, onHand: number, location = "wh-east", a
 }
 
 export async function availability(sku: string) {
-	const response = await call(`/v1/availability?sku=${encodeURIComponent(sku)}`);
+	// With the ops token: live from the ledger, never the storefronts' edge cache.
+	const response = await ops(`/v1/availability?sku=${encodeURIComponent(sku)}`);
 	const body = (await response.json()) as { items: Array<{ sku: string; available: number; onHand: number; reserved: number }> };
 	return body.items[0]!;
 }

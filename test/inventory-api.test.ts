@@ -22,7 +22,7 @@ describe("POST /v1/inventory/snapshots", () => {
 		const older = await snapshot({ source: "wms-east", asOf: "2026-11-27T07:00:00Z", items: [{ sku: a, location: "east", onHand: 50 }] });
 		expect(await older.json()).toEqual({ applied: 0, stale: 1, results: [{ sku: a, location: "east", status: "stale", onHand: 5 }] });
 
-		const live = (await (await call(`/v1/availability?sku=${a}&sku=${b}`)).json()) as { items: Array<{ sku: string; onHand: number; available: number }> };
+		const live = (await (await ops(`/v1/availability?sku=${a}&sku=${b}`)).json()) as { items: Array<{ sku: string; onHand: number; available: number }> };
 		expect(live.items.map((i) => [i.sku, i.onHand, i.available])).toEqual([[a, 7, 7], [b, 9, 9]]);
 	});
 
@@ -49,7 +49,7 @@ describe("POST /v1/inventory/snapshots", () => {
 		}
 		const notJson = await ops("/v1/inventory/snapshots", { method: "POST", body: "{nope" });
 		expect(notJson.status).toBe(400);
-		const live = (await (await call(`/v1/availability?sku=${sku}`)).json()) as { items: Array<{ onHand: number }> };
+		const live = (await (await ops(`/v1/availability?sku=${sku}`)).json()) as { items: Array<{ onHand: number }> };
 		expect(live.items[0]!.onHand).toBe(0);
 	});
 });

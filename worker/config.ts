@@ -155,6 +155,8 @@ const ConfigSchema = z.object({
 		.min(1)
 		.refine((list) => new Set(list.map((c) => c.id)).size === list.length, "connection ids must be unique"),
 	STOREFRONT_ORIGINS: z.array(z.url()).default([]),
+	/** The public availability endpoint: how long storefront answers are cached at the edge (0: never). */
+	AVAILABILITY: z.object({ cacheSeconds: z.number().int().min(0).max(300).default(2) }).prefault({}),
 	INVENTORY: InventoryConfig.prefault({}),
 	OPS_TOKEN: z.string().min(16, "set OPS_TOKEN to a secret of at least 16 characters"),
 	/** Optional read-only token: the console and ops GETs, but no replay, retry or stock change. */
@@ -226,6 +228,7 @@ export interface Config {
 	delivery: DeliveryConfig;
 	inventory: InventoryConfig;
 	storefrontOrigins: Set<string>;
+	availability: { cacheSeconds: number };
 	/** Every ops token accepted now, previous values of rotating ones included. */
 	opsTokens: OpsToken[];
 	erp?: NetSuite;
@@ -327,6 +330,7 @@ export function loadConfig(env: Env): Config {
 		connections,
 		inventory: parsed.data.INVENTORY,
 		storefrontOrigins: new Set(parsed.data.STOREFRONT_ORIGINS),
+		availability: parsed.data.AVAILABILITY,
 		opsTokens: OPS_TOKEN_NAMES.flatMap((name) => {
 			const value = parsed.data[name];
 			return value === undefined ? [] : [{ name, role: ROLE_OF_TOKEN[name], value }];

@@ -24,6 +24,8 @@ declare global {
 			CONNECTIONS: unknown;
 			STOREFRONT_ORIGINS: unknown;
 			OPS_TOKEN?: string;
+			/** Workers Rate Limiting binding for the public availability endpoint (per client IP). */
+			AVAILABILITY_LIMITER?: RateLimit;
 			/** Per-connection webhook secrets, named by each connection's `secret`. */
 			[binding: string]: unknown;
 		}
