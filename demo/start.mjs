@@ -253,7 +253,7 @@ async function main() {
 
 async function showStock() {
 	const skus = [...CATALOGUE, ...BUNDLES].map((p) => p.sku);
-	const { items } = await (await fetch(`${BASE}/v1/availability?${skus.map((s) => `sku=${s}`).join("&")}`)).json();
+	const { items } = await (await fetch(`${BASE}/v1/availability?${skus.map((s) => `sku=${s}`).join("&")}`, { headers: opsHeaders })).json();
 	console.log(dim("available → ") + formatStock(items));
 }
 

@@ -162,7 +162,7 @@ export function createTraffic({ baseUrl, sandboxUrl, connection, secret, opsToke
 	async function seed() {
 		const all = [...CATALOGUE, ...STORE_ONLY];
 		const query = all.map((p) => `sku=${encodeURIComponent(p.sku)}`).join("&");
-		const { items } = await (await fetch(`${baseUrl}/v1/availability?${query}`)).json();
+		const { items } = await (await fetch(`${baseUrl}/v1/availability?${query}`, { headers: opsHeaders })).json();
 		const fresh = new Set(items.filter((i) => i.updatedAt === null).map((i) => i.sku));
 		const entries = [
 			...CATALOGUE.filter((p) => fresh.has(p.sku)).flatMap((p) => LOCATIONS.map((location, i) => ({ sku: p.sku, location, onHand: p.stock[i] }))),
@@ -180,7 +180,7 @@ export function createTraffic({ baseUrl, sandboxUrl, connection, secret, opsToke
 	/** A delivery lands for the SKUs that run lowest: their next count is higher by a carton. */
 	async function receiveDelivery() {
 		const query = CATALOGUE.map((p) => `sku=${encodeURIComponent(p.sku)}`).join("&");
-		const { items } = await (await fetch(`${baseUrl}/v1/availability?${query}`)).json();
+		const { items } = await (await fetch(`${baseUrl}/v1/availability?${query}`, { headers: opsHeaders })).json();
 		const lowest = items.sort((a, b) => a.available - b.available).slice(0, 4);
 		const counts = await Promise.all(
 			lowest.map(async ({ sku }) => (await (await fetch(`${baseUrl}/ops/skus/${encodeURIComponent(sku)}`, { headers: opsHeaders })).json())),
