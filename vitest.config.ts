@@ -93,5 +93,8 @@ export default defineConfig({
 		// One file at a time: the sandbox of peers is shared, the fault test turns chaos on for
 		// everyone, and the console's end-to-end test runs a worker of its own beside them.
 		fileParallelism: false,
+		// The worker's structured log lines stay out of the report (test/metrics-logs.test.ts reads
+		// them itself); its errors, and anything else printed, still show.
+		onConsoleLog: (line) => !/^\{"level":"(info|debug|warn)"/.test(line),
 	},
 });

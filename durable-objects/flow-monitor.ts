@@ -4,7 +4,7 @@ import type { Env } from "../worker/env";
 import { log } from "../worker/log";
 import { migrate } from "./schema";
 
-const MIGRATIONS = [
+export const MIGRATIONS = [
 	`CREATE TABLE flows (
 		cursor INTEGER PRIMARY KEY AUTOINCREMENT,
 		at TEXT NOT NULL,
@@ -88,6 +88,9 @@ const MIGRATIONS = [
 		updated_at TEXT NOT NULL
 	);
 	CREATE INDEX payouts_by_updated ON payouts (updated_at);`,
+	// v6: counters of flow events by type and connection: since the start (for scrapers) and per hour.
+	`CREATE TABLE counter_totals (name TEXT NOT NULL, connection TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (name, connection));
+	CREATE TABLE counter_hours (hour TEXT NOT NULL, name TEXT NOT NULL, connection TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (hour, name, connection));`,
 ];
 
 export type ExceptionKind = "quarantine" | "failure" | "gap" | "dead-letter" | "unroutable" | "shipment" | "settlement";
@@ -114,7 +117,14 @@ export function flowMonitor(env: Env) {
 
 /** Flow events are telemetry for consoles: never awaited, never allowed to fail the caller. */
 export function noteFlows(ctx: { waitUntil(promise: Promise<unknown>): void }, env: Env, events: FlowEventInput[]): void {
+	for (const e of events) logFlow(e);
 	if (events.length > 0) ctx.waitUntil(flowMonitor(env).record(events).catch(() => {}));
+}
+
+/** Each flow event is also a log line, written where it happened, with its identifiers as fields. */
+export function logFlow(e: FlowEventInput): void {
+	const level = e.type === "dead-lettered" || e.type === "failed" || e.type === "quarantined" ? "warn" : "info";
+	log(level, e.type, { connection: e.connection, order: e.orderKey, sku: e.sku, topic: e.topic, eventId: e.eventId, status: e.status, detail: e.detail });
 }
 
 /** Recent flow events kept for consoles that reconnect and ask for everything after a cursor. */
@@ -125,6 +135,8 @@ const FIRST_SCREEN = 200;
 const FRAME_EVENTS = 500;
 /** Orders not heard of for this long drop out of the by-name index (their objects keep everything). */
 const ORDER_INDEX_DAYS = 90;
+/** Hourly counters are kept this long (the totals for ever). */
+const COUNTER_HOURS = 7 * 24;
 
 export interface FlowEventInput {
 	type: string;
@@ -208,6 +220,7 @@ export class FlowMonitor extends DurableObject<Env> {
 			this.#sincePrune = 0;
 			this.#sql.exec("DELETE FROM flows WHERE cursor <= (SELECT MAX(cursor) FROM flows) - ?", FLOW_HISTORY);
 			this.#sql.exec("DELETE FROM orders WHERE updated_at < ?", new Date(Date.now() - ORDER_INDEX_DAYS * 86_400_000).toISOString());
+			this.#sql.exec("DELETE FROM counter_hours WHERE hour < ?", new Date(Date.now() - COUNTER_HOURS * 3_600_000).toISOString());
 		}
 	}
 
@@ -228,6 +241,7 @@ export class FlowMonitor extends DurableObject<Env> {
 			if (e.orderKey) orders.set(e.orderKey, { ...orders.get(e.orderKey), ...withoutEmpty({ orderName: e.orderName, connection: e.connection, status: e.status }), type: e.type });
 			stored.push({ ...e, cursor, at });
 		}
+		this.#count(events, at);
 		for (const [key, e] of orders) {
 			this.#sql.exec(
 				`INSERT INTO orders (order_key, order_name, connection, status, updated_at) VALUES (?, ?, ?, ?, ?)
@@ -237,6 +251,41 @@ export class FlowMonitor extends DurableObject<Env> {
 			);
 		}
 		return stored;
+	}
+
+	/** Adds a batch of events to the counters: one write per type and connection, not per event. */
+	#count(events: FlowEventInput[], at: string): void {
+		const hour = `${at.slice(0, 13)}:00Z`;
+		const batch = Map.groupBy(events, (e) => `${e.type}\n${e.connection ?? ""}`);
+		for (const [key, group] of batch) {
+			const [name, connection] = key.split("\n") as [string, string];
+			this.#sql.exec(
+				"INSERT INTO counter_totals (name, connection, n) VALUES (?, ?, ?) ON CONFLICT (name, connection) DO UPDATE SET n = n + excluded.n",
+				name, connection, group.length,
+			);
+			this.#sql.exec(
+				"INSERT INTO counter_hours (hour, name, connection, n) VALUES (?, ?, ?, ?) ON CONFLICT (hour, name, connection) DO UPDATE SET n = n + excluded.n",
+				hour, name, connection, group.length,
+			);
+		}
+	}
+
+	/**
+	 * Flow events counted by type and connection: since counting began (`total`, only ever grows)
+	 * and over the last `hours` hours (whole hours, the current one included).
+	 */
+	counters(hours: number): { since: string; counters: { name: string; connection: string | null; total: number; recent: number }[] } {
+		const since = new Date(Date.now() - (Math.min(Math.max(hours, 1), COUNTER_HOURS) - 1) * 3_600_000).toISOString();
+		const sinceHour = `${since.slice(0, 13)}:00Z`;
+		const rows = this.#sql
+			.exec<{ name: string; connection: string; total: number; recent: number | null }>(
+				`SELECT t.name, t.connection, t.n AS total,
+				 (SELECT SUM(h.n) FROM counter_hours h WHERE h.name = t.name AND h.connection = t.connection AND h.hour >= ?) AS recent
+				 FROM counter_totals t ORDER BY t.name, t.connection`,
+				sinceHour,
+			)
+			.toArray();
+		return { since: sinceHour, counters: rows.map((r) => ({ name: r.name, connection: r.connection || null, total: r.total, recent: r.recent ?? 0 })) };
 	}
 
 	/** Events after `cursor`, oldest first; `cursor` in the answer is where to ask from next. */
@@ -392,7 +441,9 @@ export class FlowMonitor extends DurableObject<Env> {
 			return true;
 		});
 		if (created) {
-			this.record([{ type: "quarantined", connection: input.connection, channel: input.channel, topic: input.topic, eventId: input.eventId, detail: input.reason }]);
+			const event = { type: "quarantined", connection: input.connection, channel: input.channel, topic: input.topic, eventId: input.eventId, detail: input.reason };
+			logFlow(event);
+			this.record([event]);
 			this.#announce(id);
 		}
 		return { id, created };

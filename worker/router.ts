@@ -8,6 +8,7 @@ import { availabilityPreflight, serveAvailability } from "./routes/availability"
 import { postAdjustment, postDeltas, postReturns, postSnapshot } from "./routes/inventory";
 import { receiveAmazonWebhook, receiveEdiWebhook, receiveTikTokWebhook, receiveWooCommerceWebhook } from "./routes/channel-webhooks";
 import { receiveEasyPostWebhook, receiveShipBobWebhook } from "./routes/fulfillment-webhooks";
+import { getMetrics } from "./routes/metrics";
 import { getPayout, listPayouts, syncPayouts, uploadAmazonReport } from "./routes/settlements";
 import { cancelException, findOrders, getException, getOrder, getPartner, getSku, listDestinations, listExceptions, listFlows, openStream, replayException, replayMany } from "./routes/ops";
 import { receiveShopifyWebhook } from "./routes/webhooks";
@@ -53,6 +54,8 @@ router
 	.get("/ops/settlements/:connection/:payoutId", requireRead, getPayout)
 	.post("/ops/settlements/:connection/amazon-report", requireOps, uploadAmazonReport)
 	.post("/ops/settlements/:connection/sync", requireOps, syncPayouts)
+	.get("/ops/metrics", requireRead, getMetrics)
+	.get("/openapi.json", async () => (await import("./openapi")).serveOpenApi())
 	.get("/health", (_, env) => {
 		const config = loadConfig(env); // a bad config answers 500 naming the field
 		return Response.json({ ok: true, connections: [...config.connections.keys()] });
