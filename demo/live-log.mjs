@@ -106,6 +106,11 @@ export function formatFlow(event) {
 	if (type === "pushed") {
 		return `${dim(time(event.at))}  ${dim("shop".padEnd(7))} ${dim("pushed".padEnd(LABEL))} ${dim(`${event.sku.padEnd(11)} ${detail}`)}`;
 	}
+	// The reconciliation sweep's run per connection: worth a colour when it recovered something.
+	if (type === "swept") {
+		const style = /, 0 recovered/.test(detail) && !/stopped|rate limited/.test(detail) ? dim : yellow;
+		return `${dim(time(event.at))}  ${dim("sweep".padEnd(7))} ${style("swept".padEnd(LABEL))} ${detail}`;
+	}
 	// Allocations come on their own when stock arrives, so they carry their order on the line.
 	if (type === "line.allocated") return orderLine(event, "allocated", green, `${event.sku} ${detail}`);
 	if (type === "line.committed") {

@@ -40,6 +40,13 @@ const REFUSAL_EVERY_S = 120;
 const FIRST_REFUSAL_S = 30;
 /** The channels pay out what was booked since their last payout: Shopify, TikTok Shop and Amazon each once a run. */
 const PAYOUT_EVERY_S = 45;
+/**
+ * `wrangler dev` does not fire cron triggers by itself: with --test-scheduled it exposes
+ * /__scheduled, which the demo calls this often (production: wrangler.toml's every 10 minutes), so
+ * the reconciliation sweep recovers the orders whose webhooks the traffic left out.
+ */
+const SWEEP_EVERY_S = 60;
+const FIRST_SWEEP_S = 30;
 const FIRST_PAYOUT_S = 40;
 
 /** KEY="value" lines of a .dev.vars file. */
@@ -104,7 +111,7 @@ const sandbox = startWorker("the sandbox", [
 	"-c", "sandbox/wrangler.toml", "--port", String(SANDBOX_PORT), "--inspector-port", String(PORT + 1443),
 	"--var", `SANDBOX_CALLBACK_URL:${BASE}`,
 ]);
-const worker = startWorker("the sync worker", ["--port", String(PORT), "--inspector-port", String(PORT + 1442)]);
+const worker = startWorker("the sync worker", ["--port", String(PORT), "--inspector-port", String(PORT + 1442), "--test-scheduled"]);
 
 async function stop(code = 0) {
 	if (stopping) return;
@@ -184,9 +191,9 @@ async function main() {
 		onError: (message) => complain(red(message)),
 	});
 	summary = () => {
-		const { orders, storeOnly, edits, cancels, faults, elsewhere } = traffic.stats;
+		const { orders, storeOnly, edits, cancels, faults, elsewhere, unsent } = traffic.stats;
 		const n = (count, word) => `${count} ${word}${count === 1 ? "" : "s"}`;
-		return ` this run sent ${n(orders, "order")} (${elsewhere} on TikTok Shop, Amazon and WooCommerce; ${storeOnly} for the store exclusive), ${n(edits, "edit")} and ${n(cancels, "cancellation")}, and injected ${n(faults, "ShipBob fault")}`;
+		return ` this run sent ${n(orders, "order")} (${elsewhere} on TikTok Shop, Amazon and WooCommerce; ${storeOnly} for the store exclusive; ${unsent} without a webhook, for the sweep), ${n(edits, "edit")} and ${n(cancels, "cancellation")}, and injected ${n(faults, "ShipBob fault")}`;
 	};
 	const payouts = createPayouts({ baseUrl: BASE, sandboxUrl: SANDBOX, opsToken: vars.OPS_TOKEN, onError: (message) => complain(red(message)) });
 	const seeded = await traffic.seed();
@@ -231,6 +238,7 @@ async function main() {
 
 	void runClock(traffic);
 	void runPayouts(payouts);
+	void runSweeps();
 	if (CONSOLE) openConsole();
 	else await showFlows();
 	let ticks = 0;
@@ -327,6 +335,21 @@ async function runPayouts(payouts) {
 			if (!stopping) complain(red(`payouts: ${error.message}`));
 		}
 		await sleep(Math.max(0, PAYOUT_EVERY_S * 1000 - (Date.now() - started)));
+	}
+}
+
+/** The cron trigger, every SWEEP_EVERY_S: each connection's reconciliation sweep (its runs show as "swept" in the flows). */
+async function runSweeps() {
+	await sleep(FIRST_SWEEP_S * 1000);
+	while (!stopping) {
+		const started = Date.now();
+		try {
+			const response = await fetch(`${BASE}/__scheduled?cron=${encodeURIComponent("*/10 * * * *")}`);
+			if (!response.ok) complain(red(`sweep trigger: ${response.status} ${await response.text()}`));
+		} catch (error) {
+			if (!stopping) complain(red(`sweep trigger: ${error.message}`));
+		}
+		await sleep(Math.max(0, SWEEP_EVERY_S * 1000 - (Date.now() - started)));
 	}
 }
 

@@ -9,7 +9,7 @@ import { flowMonitor, noteFlows } from "./flow-monitor";
 import { channelAvailable } from "./allocation";
 import { migrate } from "./schema";
 
-const MIGRATIONS = [
+export const MIGRATIONS = [
 	`CREATE TABLE stock (
 		location TEXT PRIMARY KEY,
 		on_hand INTEGER NOT NULL CHECK (on_hand >= 0),
@@ -98,6 +98,8 @@ const MIGRATIONS = [
 		PRIMARY KEY (order_key, line_id, location)
 	);
 	CREATE TABLE watchers (order_key TEXT PRIMARY KEY, notify INTEGER NOT NULL DEFAULT 0);`,
+	// v5: commits from before v2 got at_ms 0, so a count dated before them never netted them out.
+	`UPDATE commits SET at_ms = CAST(ROUND((julianday(at) - 2440587.5) * 86400000) AS INTEGER) WHERE at_ms = 0;`,
 ];
 
 /** Bursts of changes reach a channel at most this often per SKU; an isolated change goes at once. */
@@ -648,6 +650,50 @@ export class SkuLedger extends DurableObject<Env> {
 			queued = true;
 		}
 		return queued;
+	}
+
+	/**
+	 * The drift check (worker/sweep/stock-drift.ts): `shown` is what the channel displays of this
+	 * SKU for the connection, one entry per listing (null: the channel does not count its stock),
+	 * read at `readAtMs`. Compared in one synchronous step with what the ledger would push there
+	 * now; where they differ and no push is due or in flight, the current value is queued again
+	 * under a new version, so it goes out through the same queue as any change (debounced,
+	 * retried, raised after repeated failures). A push settled after the channel was read makes
+	 * the read stale: pending, not drift. A ledger that never heard of its SKU has no stock to
+	 * compare and leaves the channel alone (known: false).
+	 */
+	checkDrift(
+		sku: string,
+		connectionId: string,
+		shown: Array<number | null>,
+		readAtMs: number = Date.now(),
+	): { known: boolean; ledger: number; channel: number | null; drifted: boolean; queued: boolean; pending: boolean } {
+		const connection = loadConfig(this.env).connections.get(connectionId);
+		if (this.#sku === null || !connection || !pushesAvailability(connection)) {
+			return { known: false, ledger: 0, channel: shown[0] ?? null, drifted: false, queued: false, pending: false };
+		}
+		const outcome = this.ctx.storage.transactionSync(() => {
+			const ledger = this.#channels(sku, this.#reserved)[connectionId]!;
+			const off = shown.find((value) => value !== ledger);
+			if (off === undefined) return { known: true, ledger, channel: ledger, drifted: false, queued: false, pending: false };
+			const row = this.#sql
+				.exec<{ due_ms: number | null; sent_at_ms: number | null }>("SELECT due_ms, sent_at_ms FROM pushes WHERE connection = ?", connectionId)
+				.toArray()[0];
+			if (row && (row.due_ms !== null || (row.sent_at_ms ?? 0) >= readAtMs)) return { known: true, ledger, channel: off, drifted: false, queued: false, pending: true };
+			const nowMs = Date.now();
+			this.#sql.exec(
+				`INSERT INTO pushes (connection, value, version, due_ms, changed_at_ms) VALUES (?, ?, 1, ?, ?)
+				 ON CONFLICT (connection) DO UPDATE SET value = excluded.value, version = version + 1, due_ms = excluded.due_ms,
+				 changed_at_ms = COALESCE(changed_at_ms, excluded.changed_at_ms)`,
+				connectionId, ledger, Math.max(nowMs, (row?.sent_at_ms ?? 0) + PUSH_COALESCE_MS), nowMs,
+			);
+			return { known: true, ledger, channel: off, drifted: true, queued: true, pending: false };
+		});
+		if (outcome.queued) {
+			void this.#rearm();
+			void this.#flushPushes().then(() => this.#rearm());
+		}
+		return outcome;
 	}
 
 	/** Sends every due push; one flush at a time, so each channel sees its values in order. */

@@ -4,10 +4,12 @@
  *
  *   POST  /amazon/auth/o2/token                                      LWA refresh-token grant
  *   POST  /amazon/tokens/2021-03-01/restrictedDataToken               createRestrictedDataToken
+ *   GET   /amazon/orders/v0/orders[?LastUpdatedAfter…|NextToken]      getOrders
  *   GET   /amazon/orders/v0/orders/{orderId}                          getOrder
  *   GET   /amazon/orders/v0/orders/{orderId}/orderItems[?NextToken]   getOrderItems
  *   POST  /amazon/orders/v0/orders/{orderId}/shipmentConfirmation     confirmShipment (204)
  *   PATCH /amazon/listings/2021-08-01/items/{sellerId}/{sku}          patchListingsItem
+ *   GET   /amazon/listings/2021-08-01/items/{sellerId}                 searchListingsItems
  *
  * Shapes follow amzn/selling-partner-api-models (ordersV0.json, tokens_2021-03-01.json,
  * listingsItems_2021-08-01.json, OrderChangeNotification.json) and the LWA guide. Where Amazon
@@ -67,7 +69,7 @@ type NotifyOptions = {
 };
 
 /** Each operation's documented default rate (requests per second), sent as x-amzn-RateLimit-Limit. */
-const RATES: Record<string, string> = { createRestrictedDataToken: "1.0", getOrder: "0.5", getOrderItems: "0.5", confirmShipment: "2.0", patchListingsItem: "5.0" };
+const RATES: Record<string, string> = { createRestrictedDataToken: "1.0", getOrders: "0.0167", getOrder: "0.5", getOrderItems: "0.5", confirmShipment: "2.0", patchListingsItem: "5.0", searchListingsItems: "5.0" };
 
 /** Data elements the Tokens API knows (tokens_2021-03-01.json RestrictedResource.dataElements). */
 const DATA_ELEMENTS = ["buyerInfo", "shippingAddress", "buyerTaxInformation"];
@@ -224,6 +226,11 @@ export class AmazonSandbox {
 			return this.#createRdt(raw, rate);
 		}
 
+		if (path === "/amazon/orders/v0/orders") {
+			if (request.method !== "GET") return errors(405, "MethodNotAllowed", `${request.method} is not allowed here`);
+			// Not a restricted operation here: no RDT is issued for it, and without one no personal data.
+			return this.#getOrders(url, rate);
+		}
 		let match = /^\/amazon\/orders\/v0\/orders\/([^/]+)(\/orderItems|\/shipmentConfirmation)?$/.exec(path);
 		if (match) {
 			const orderId = decodeURIComponent(match[1]!);
@@ -241,6 +248,8 @@ export class AmazonSandbox {
 		}
 		match = /^\/amazon\/listings\/2021-08-01\/items\/([^/]+)\/([^/]+)$/.exec(path);
 		if (match && request.method === "PATCH") return this.#patch(decodeURIComponent(match[1]!), decodeURIComponent(match[2]!), url, raw, rate);
+		match = /^\/amazon\/listings\/2021-08-01\/items\/([^/]+)$/.exec(path);
+		if (match && request.method === "GET") return this.#searchListings(decodeURIComponent(match[1]!), url, rate);
 		return errors(404, "NotFound", "Resource not found");
 	}
 
@@ -292,6 +301,62 @@ export class AmazonSandbox {
 		this.#rdts.set(token, { expiresAt: Date.now() + this.#rdtTtlSeconds * 1000, resources });
 		this.#rdt.issued++;
 		return Response.json({ restrictedDataToken: token, expiresIn: this.#rdtTtlSeconds }, { headers: { "x-amzn-RequestId": uuid(), ...rate } });
+	}
+
+	/**
+	 * getOrders (ordersV0.json): the seller's orders in `MarketplaceIds` (required, at most 50)
+	 * created or last updated in a window: `CreatedAfter`/`CreatedBefore` or
+	 * `LastUpdatedAfter`/`LastUpdatedBefore` (one pair, not both), ISO 8601; a `…Before` "must be no
+	 * later than two minutes before the time that the request was submitted" and after its `…After`.
+	 * `OrderStatuses` filters, `MaxResultsPerPage` 1–100 (default 100); `NextToken` (with
+	 * MarketplaceIds) reads on. Oldest update first (Amazon documents no order). Orders as getOrder
+	 * gives them without a Restricted Data Token.
+	 */
+	#getOrders(url: URL, rate: Record<string, string>): Response {
+		const q = url.searchParams;
+		const invalid = (message: string) => errors(400, "InvalidInput", message, "", rate);
+		const marketplaces = (q.get("MarketplaceIds") ?? "").split(",").map((m) => m.trim()).filter(Boolean);
+		if (marketplaces.length === 0) return invalid("MarketplaceIds is required.");
+		if (marketplaces.length > 50) return invalid("A maximum of 50 marketplace ids may be given.");
+		type Query = { field: "PurchaseDate" | "LastUpdateDate"; after: number; before: number; statuses: string[]; size: number; offset: number };
+		let query: Query;
+		const next = q.get("NextToken");
+		if (next) {
+			try {
+				query = JSON.parse(atob(next)) as Query;
+				if (typeof query.offset !== "number") throw new Error();
+			} catch {
+				return invalid("Invalid NextToken.");
+			}
+		} else {
+			const created = q.has("CreatedAfter") || q.has("CreatedBefore");
+			const updated = q.has("LastUpdatedAfter") || q.has("LastUpdatedBefore");
+			if (created && updated) return invalid("CreatedAfter/CreatedBefore cannot be combined with LastUpdatedAfter/LastUpdatedBefore.");
+			if (!q.has("CreatedAfter") && !q.has("LastUpdatedAfter")) return invalid("Either CreatedAfter or LastUpdatedAfter must be specified.");
+			const [afterName, beforeName] = created ? ["CreatedAfter", "CreatedBefore"] : ["LastUpdatedAfter", "LastUpdatedBefore"];
+			const latest = Date.now() - 120_000;
+			const after = Date.parse(q.get(afterName!) ?? "");
+			const before = q.has(beforeName!) ? Date.parse(q.get(beforeName!)!) : latest;
+			if (Number.isNaN(after) || Number.isNaN(before)) return invalid(`${afterName} and ${beforeName} must be ISO 8601 dates.`);
+			if (before > latest) return invalid(`${beforeName} must be no later than two minutes before the time that the request was submitted.`);
+			if (after > before) return invalid(`${afterName} must be before ${beforeName}.`);
+			const size = q.has("MaxResultsPerPage") ? Number(q.get("MaxResultsPerPage")) : 100;
+			if (!Number.isInteger(size) || size < 1 || size > 100) return invalid("MaxResultsPerPage must be between 1 and 100.");
+			const statuses = (q.get("OrderStatuses") ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+			query = { field: created ? "PurchaseDate" : "LastUpdateDate", after, before, statuses, size, offset: 0 };
+		}
+		const rows = [...this.#orders.values()]
+			.filter((s) => s.sellerId === SANDBOX_AMAZON_SELLER_ID && marketplaces.includes(String(s.order.MarketplaceId)))
+			.filter((s) => query.statuses.length === 0 || query.statuses.includes(String(s.order.OrderStatus)))
+			.filter((s) => {
+				const at = Date.parse(String(s.order[query.field]));
+				return at >= query.after && at <= query.before;
+			})
+			.sort((a, b) => Date.parse(String(a.order[query.field])) - Date.parse(String(b.order[query.field])));
+		const page = rows.slice(query.offset, query.offset + query.size).map((s) => redactOrder(s.order, new Set()));
+		const payload: Json = { Orders: page, [query.field === "LastUpdateDate" ? "LastUpdatedBefore" : "CreatedBefore"]: new Date(query.before).toISOString().replace(/\.\d{3}Z$/, "Z") };
+		if (query.offset + query.size < rows.length) payload.NextToken = btoa(JSON.stringify({ ...query, offset: query.offset + query.size }));
+		return Response.json({ payload }, { headers: { "x-amzn-RequestId": uuid(), ...rate } });
 	}
 
 	/** getOrderItems, paged by an opaque NextToken; an item's BuyerInfo (gift wrap, customization) only with buyerInfo. */
@@ -460,6 +525,57 @@ export class AmazonSandbox {
 			if (status === "ACCEPTED") for (const patch of patches) applyPatch(listing, patch);
 		}
 		return Response.json({ sku, status, submissionId, issues }, { headers: { "x-amzn-RequestId": uuid(), ...rate } });
+	}
+
+	/**
+	 * searchListingsItems (GET /listings/2021-08-01/items/{sellerId}): the seller's listings,
+	 * `pageSize` 1–20 (default 10) with an opaque `pageToken`, at most 1,000 results paged through
+	 * ("The maximum number of items (SKUs) that can be returned and paged through is 1000").
+	 * `identifiers` with `identifiersType=SKU` filters by SKU; `includedData` picks summaries and
+	 * fulfillmentAvailability (the listing's fulfillment_availability attribute). `sortBy` sku or
+	 * createdDate (seeding order; the sandbox keeps no other dates, so lastUpdatedDate, the
+	 * default, sorts the same), `sortOrder` ASC or DESC (default).
+	 */
+	#searchListings(sellerId: string, url: URL, rate: Record<string, string>): Response {
+		if (sellerId !== SANDBOX_AMAZON_SELLER_ID) return errors(403, "Unauthorized", "Access to requested resource is denied.", "", rate);
+		const q = url.searchParams;
+		const marketplaces = q.get("marketplaceIds")?.split(",").filter(Boolean) ?? [];
+		if (marketplaces.length !== 1) return errors(400, "InvalidInput", "marketplaceIds must name one marketplace", "", rate);
+		const pageSize = q.has("pageSize") ? Number(q.get("pageSize")) : 10;
+		if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 20) return errors(400, "InvalidInput", "pageSize must be between 1 and 20", "", rate);
+		const included = new Set((q.get("includedData") ?? "summaries").split(","));
+		const identifiers = q.get("identifiers")?.split(",").filter(Boolean);
+		if (identifiers && q.get("identifiersType") !== "SKU") return errors(400, "InvalidInput", "The sandbox searches identifiers of type SKU only", "", rate);
+		let rows = [...this.#listings.values()].filter((l) => l.sellerId === sellerId && (!identifiers || identifiers.includes(l.sku)));
+		if (q.get("sortBy") === "sku") rows.sort((a, b) => (a.sku < b.sku ? -1 : a.sku > b.sku ? 1 : 0));
+		if ((q.get("sortOrder") ?? "DESC") === "DESC") rows = rows.reverse();
+		const offset = q.get("pageToken") ? Number(safeAtob(q.get("pageToken")!)) : 0;
+		if (!Number.isInteger(offset) || offset < 0) return errors(400, "InvalidInput", "Invalid pageToken", "", rate);
+		const reachable = Math.min(rows.length, 1000);
+		const page = rows.slice(offset, Math.min(offset + pageSize, reachable));
+		const end = offset + page.length;
+		const items = page.map((listing) => ({
+			sku: listing.sku,
+			...(included.has("summaries")
+				? { summaries: [{ marketplaceId: marketplaces[0], productType: listing.productType, conditionType: "new_new", status: ["BUYABLE"], itemName: `Sandbox ${listing.sku}` }] }
+				: {}),
+			...(included.has("fulfillmentAvailability")
+				? {
+						fulfillmentAvailability: (listing.attributes.fulfillment_availability ?? []).map((entry) => ({
+							fulfillmentChannelCode: entry.fulfillment_channel_code,
+							...(Number.isInteger(entry.quantity) ? { quantity: entry.quantity } : {}),
+						})),
+					}
+				: {}),
+		}));
+		const pagination = {
+			...(end < reachable ? { nextToken: btoa(String(end)) } : {}),
+			...(offset > 0 ? { previousToken: btoa(String(Math.max(0, offset - pageSize))) } : {}),
+		};
+		return Response.json(
+			{ numberOfResults: rows.length, ...(Object.keys(pagination).length > 0 ? { pagination } : {}), items },
+			{ headers: { "x-amzn-RequestId": uuid(), ...rate } },
+		);
 	}
 
 	/** An ORDER_CHANGE notification for the order's current state (OrderChangeNotification.json). */
@@ -635,6 +751,14 @@ export class AmazonSandbox {
 				this.#listings.set(`${listing.sellerId}/${listing.sku}`, listing);
 				return Response.json(listing);
 			}
+			case "POST /sandbox/amazon/inventory/drift": {
+				// The seller edits the quantity in Seller Central behind ordersync's back (no submission recorded).
+				const body = await input();
+				const listing = this.#listings.get(`${SANDBOX_AMAZON_SELLER_ID}/${String(body.sku ?? "")}`);
+				if (!listing || !Number.isInteger(body.quantity)) return Response.json({ error: "send { sku, quantity } for a seeded listing" }, { status: 400 });
+				applyPatch(listing, { op: "merge", path: "/attributes/fulfillment_availability", value: [{ fulfillment_channel_code: "DEFAULT", quantity: body.quantity }] });
+				return Response.json(listing);
+			}
 			case "POST /sandbox/amazon/fail": {
 				// { operation: "getOrder", statuses: [429, 403] }: the next calls of that operation (by
 				// its SP-API name) answer so, one status each; faults, by contrast, hit whichever call comes next.
@@ -700,7 +824,7 @@ export class AmazonSandbox {
 
 	/**
 	 * Builds an MFN order in the documented shape from
-	 * `{ amazonOrderId?, status?, marketplaceId?, currency?, shipping?, shipTo?, buyer?, lines: [{ sku, title?, quantity, price, tax? }] }`
+	 * `{ amazonOrderId?, status?, marketplaceId?, currency?, shipping?, shipTo?, buyer?, lastUpdateDate?, lines: [{ sku, title?, quantity, price, tax? }] }`
 	 * (prices as decimal strings with two decimals). `shipTo` takes the canonical address fields
 	 * (name, company, address1, address2, city, provinceCode, zip, countryCode, phone) and `buyer`
 	 * `{ name?, email? }`; by default the order goes to John Doe at the documented example's
@@ -761,8 +885,8 @@ export class AmazonSandbox {
 		const name = str(shipTo.name, "John Doe");
 		const order: Json = {
 			AmazonOrderId: typeof body.amazonOrderId === "string" ? body.amazonOrderId : `11${digits(1)}-${digits(7)}-${digits(7)}`,
-			PurchaseDate: iso(now),
-			LastUpdateDate: iso(now),
+			PurchaseDate: typeof body.lastUpdateDate === "string" ? body.lastUpdateDate : iso(now),
+			LastUpdateDate: typeof body.lastUpdateDate === "string" ? body.lastUpdateDate : iso(now),
 			OrderStatus: typeof body.status === "string" ? body.status : "Unshipped",
 			FulfillmentChannel: "MFN",
 			SalesChannel: "Amazon.com",
@@ -811,9 +935,11 @@ export class AmazonSandbox {
 
 function operationOf(method: string, path: string): string | null {
 	if (path.startsWith("/amazon/tokens/")) return "createRestrictedDataToken";
+	if (method === "GET" && /^\/amazon\/listings\/2021-08-01\/items\/[^/]+$/.test(path)) return "searchListingsItems";
 	if (path.startsWith("/amazon/listings/")) return "patchListingsItem";
 	if (method === "POST" && path.endsWith("/shipmentConfirmation")) return "confirmShipment";
 	if (path.endsWith("/orderItems")) return "getOrderItems";
+	if (path === "/amazon/orders/v0/orders") return "getOrders";
 	if (path.startsWith("/amazon/orders/")) return "getOrder";
 	return null;
 }
@@ -839,6 +965,14 @@ function applyPatch(listing: Listing, patch: Json): void {
 			}
 			break;
 		}
+	}
+}
+
+function safeAtob(token: string): string {
+	try {
+		return atob(token);
+	} catch {
+		return "NaN";
 	}
 }
 

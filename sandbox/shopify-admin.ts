@@ -2,7 +2,8 @@
  * A local Shopify Admin GraphQL peer, for the tests and the demo. It speaks the part of the
  * documented protocol ordersync uses: the access-token header, variant lookup by SKU,
  * `inventorySetQuantities` with its required `@idempotent(key:)` directive and explicit
- * `changeFromQuantity`, orders with their fulfillment orders, `fulfillmentCreate` and
+ * `changeFromQuantity`, the levels it set read back with `location(id:) { inventoryLevels }`
+ * (cursor-paged; `POST /sandbox/shopify/inventory/drift` changes one behind ordersync's back), orders with their fulfillment orders, `fulfillmentCreate` and
  * `fulfillmentEventCreate`, Shopify Payments payouts (`node(id:)` on a `ShopifyPaymentsPayout`,
  * `shopifyPaymentsAccount { payouts, balanceTransactions(query: "payments_transfer_id:…") }`,
  * cursor-paged, over payouts stored with `POST /sandbox/shopify/payouts`), calculated-cost throttling with a leaky bucket (THROTTLED errors
@@ -11,7 +12,7 @@
  * It is not a GraphQL engine: operations are recognised by their root field, and queries answer
  * every field ordersync may select.
  */
-import { type Faults, failAfter, failBefore } from "./faults";
+import { type Faults, failAfter, failBefore, sleep } from "./faults";
 
 type Variant = { sku: string; inventoryItemId: string };
 type SetCall = { seq: number; at: string; key: string; inventoryItemId: string; sku: string | null; locationId: string; quantity: number; replayed: boolean };
@@ -69,6 +70,12 @@ export class ShopifyAdminSandbox {
 	#idempotent = new Map<string, { input: string; body: unknown }>();
 	#calls: SetCall[] = [];
 	#orders = new Map<string, Order>();
+	/** REST Order resources the shop lists (orders.json), by id, oldest placed first. */
+	#restOrders = new Map<string, Json>();
+	/** orders.json calls so far, and the test knobs of POST /sandbox/shopify/listing. */
+	#restListings = 0;
+	#listing: { maxPerPage: number; delayMs: number; throttle: { after: number; retryAfterSeconds: number; remaining: number } | null } = { maxPerPage: 250, delayMs: 0, throttle: null };
+	#restBucket = { used: 0, at: Date.now() };
 	#fulfillmentOrders = new Map<string, FulfillmentOrder>();
 	#fulfillments = new Map<string, Fulfillment>();
 	/** fulfillmentCreate calls per order and tracking number, counted before validation. */
@@ -91,6 +98,7 @@ export class ShopifyAdminSandbox {
 		const url = new URL(request.url);
 		if (url.pathname.startsWith("/sandbox/")) return this.#control(request, url);
 		if (request.method === "POST" && /^\/admin\/api\/\d{4}-\d{2}\/graphql\.json$/.test(url.pathname)) return this.#graphql(request);
+		if (request.method === "GET" && /^\/admin\/api\/\d{4}-\d{2}\/orders\.json$/.test(url.pathname)) return this.#listOrders(request, url);
 		return Response.json({ errors: "Not Found" }, { status: 404 });
 	}
 
@@ -124,6 +132,7 @@ export class ShopifyAdminSandbox {
 	#route(query: string, variables: Record<string, unknown>): Response {
 		// Connections cost about one point per node asked for, plus the connection itself.
 		const connectionCost = 2 + Math.min(250, Math.max(1, Number(variables.first) || 1));
+		if (/\binventoryLevels\s*\(/.test(query)) return this.#spend(connectionCost, () => this.#inventoryLevels(variables));
 		if (/\bbalanceTransactions\s*\(/.test(query)) return this.#spend(connectionCost, () => this.#balanceTransactions(variables));
 		if (/\bpayouts\s*\(/.test(query)) return this.#spend(connectionCost, () => this.#payoutList(variables));
 		if (/\bnode\s*\(/.test(query)) return this.#spend(1, () => this.#node(variables));
@@ -133,7 +142,7 @@ export class ShopifyAdminSandbox {
 		if (/\bproductVariants\s*\(/.test(query)) return this.#spend(COST.lookup, () => this.#lookup(variables));
 		if (/\border\s*\(/.test(query)) return this.#spend(COST.order, () => this.#order(variables));
 		return Response.json({
-			errors: [{ message: "This sandbox answers productVariants, order, node, shopifyPaymentsAccount (payouts, balanceTransactions), inventorySetQuantities, fulfillmentCreate and fulfillmentEventCreate only", extensions: { code: "BAD_REQUEST" } }],
+			errors: [{ message: "This sandbox answers productVariants, location (inventoryLevels), order, node, shopifyPaymentsAccount (payouts, balanceTransactions), inventorySetQuantities, fulfillmentCreate and fulfillmentEventCreate only", extensions: { code: "BAD_REQUEST" } }],
 		});
 	}
 
@@ -222,6 +231,31 @@ export class ShopifyAdminSandbox {
 		};
 		this.#idempotent.set(key, { input: signature, body });
 		return body;
+	}
+
+	/**
+	 * `location(id:) { inventoryLevels(first, after) { pageInfo nodes { item { sku } quantities(names:) } } }`:
+	 * the levels at a location, in the order they were first set, cursor-paged; null for an unknown location.
+	 */
+	#inventoryLevels(variables: Record<string, unknown>): GraphqlResult {
+		const locationId = String(variables.location ?? variables.id ?? "");
+		if (locationId !== SHOP_LOCATION) return { data: { location: null } };
+		const items = new Map([...this.#variants.values()].map((v) => [v.inventoryItemId, v]));
+		const rows = [...this.#available]
+			.filter(([slot]) => slot.endsWith(`@${locationId}`))
+			.map(([slot, state]) => {
+				const itemId = slot.slice(0, slot.lastIndexOf("@"));
+				return {
+					id: `gid://shopify/InventoryLevel/${numeric(itemId)}?inventory_item_id=${numeric(itemId)}`,
+					item: { id: itemId, sku: items.get(itemId)?.sku ?? null },
+					location: { id: locationId },
+					updatedAt: state.updatedAt,
+					quantities: [{ name: "available", quantity: state.quantity }],
+				};
+			});
+		const page = this.#page(rows, variables);
+		if ("errors" in page) return page;
+		return { data: { location: { id: locationId, inventoryLevels: page } } };
 	}
 
 	#record(key: string, inventoryItemId: string, locationId: string, quantity: number, replayed: boolean): void {
@@ -517,9 +551,143 @@ export class ShopifyAdminSandbox {
 		return Response.json({ payout, balanceTransactions: transactions });
 	}
 
+	// --- REST orders (the reconciliation sweep's listing) ------------------------------------
+
+	/**
+	 * `GET /admin/api/{version}/orders.json`: the shop's orders as REST `Order` resources (the
+	 * webhook bodies), over orders placed with `POST /sandbox/shopify/orders`. Filters:
+	 * `status` (open, the default; closed; cancelled; any), `updated_at_min` / `updated_at_max`
+	 * (inclusive), `created_at_min` / `created_at_max`; `order` ("updated_at asc", "created_at
+	 * desc", …; by id otherwise); `limit` 1–250 (default 50). Pages follow with the `page_info` of
+	 * the `Link` header's rel="next" (and rel="previous"), and a request with `page_info` may carry
+	 * only `limit` and `fields`, as Shopify's cursor-based pagination requires. The REST leaky
+	 * bucket (40 calls, 2 a second) answers 429 with Retry-After, as do the shared faults.
+	 */
+	async #listOrders(request: Request, url: URL): Promise<Response> {
+		if (request.headers.get("X-Shopify-Access-Token") !== this.token) {
+			return Response.json({ errors: "[API] Invalid API key or access token (unrecognized login or wrong password)" }, { status: 401 });
+		}
+		const tooMany = (seconds: number) =>
+			Response.json({ errors: "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service." }, { status: 429, headers: { "Retry-After": seconds.toFixed(1) } });
+		this.#restListings++;
+		if (this.#listing.delayMs > 0) await sleep(this.#listing.delayMs);
+		const steer = this.#listing.throttle;
+		if (steer && this.#restListings > steer.after) {
+			this.#listing.throttle = steer.remaining > 1 ? { ...steer, remaining: steer.remaining - 1 } : null;
+			return tooMany(steer.retryAfterSeconds);
+		}
+		const fault = this.#pickFault(false);
+		if (fault?.kind === "throttle") return tooMany(2);
+		const early = await failBefore(fault, {
+			error5xx: (status) => Response.json({ errors: status === 503 ? "Service Unavailable" : "Internal Server Error" }, { status }),
+			tooMany,
+		});
+		if (early) return early;
+		// REST leaky bucket: 40 calls, leaking 2 a second.
+		const now = Date.now();
+		this.#restBucket.used = Math.max(0, this.#restBucket.used - ((now - this.#restBucket.at) / 1000) * 2);
+		this.#restBucket.at = now;
+		if (this.#restBucket.used + 1 > 40) return tooMany(2);
+		this.#restBucket.used += 1;
+
+		const q = url.searchParams;
+		const bad = (field: string, message: string) => Response.json({ errors: { [field]: [message] } }, { status: 400 });
+		const limit = q.has("limit") ? Number(q.get("limit")) : 50;
+		if (!Number.isInteger(limit) || limit < 1 || limit > 250) return bad("limit", "Limit must be between 1 and 250.");
+		type Cursor = { filters: Record<string, string>; offset: number };
+		let cursor: Cursor;
+		const pageInfo = q.get("page_info");
+		if (pageInfo !== null) {
+			const extra = [...q.keys()].filter((key) => !["page_info", "limit", "fields"].includes(key));
+			if (extra.length > 0) return bad("page_info", `page_info cannot be used with other parameters: ${extra.join(", ")}.`);
+			try {
+				cursor = JSON.parse(atob(pageInfo)) as Cursor;
+				if (typeof cursor.offset !== "number" || typeof cursor.filters !== "object") throw new Error();
+			} catch {
+				return bad("page_info", "Invalid value.");
+			}
+		} else {
+			const filters: Record<string, string> = {};
+			for (const key of ["status", "updated_at_min", "updated_at_max", "created_at_min", "created_at_max", "order"]) {
+				const value = q.get(key);
+				if (value !== null) filters[key] = value;
+			}
+			for (const key of ["updated_at_min", "updated_at_max", "created_at_min", "created_at_max"]) {
+				if (filters[key] !== undefined && Number.isNaN(Date.parse(filters[key]!))) return bad(key, "is not a valid date.");
+			}
+			cursor = { filters, offset: 0 };
+		}
+		const f = cursor.filters;
+		const status = f.status ?? "open";
+		const within = (value: unknown, min?: string, max?: string) => {
+			const at = Date.parse(String(value));
+			return (min === undefined || at >= Date.parse(min)) && (max === undefined || at <= Date.parse(max));
+		};
+		const [field = "id", direction = "asc"] = (f.order ?? "id asc").split(/\s+/);
+		const sign = direction.toLowerCase() === "desc" ? -1 : 1;
+		const key = (o: Json) => (field === "updated_at" || field === "created_at" ? Date.parse(String(o[field])) : Number(o.id));
+		const all = [...this.#restOrders.values()]
+			.filter((o) => {
+				const cancelled = o.cancelled_at !== null && o.cancelled_at !== undefined;
+				const closed = o.closed_at !== null && o.closed_at !== undefined;
+				if (status === "open" && (cancelled || closed)) return false;
+				if (status === "closed" && !closed) return false;
+				if (status === "cancelled" && !cancelled) return false;
+				return within(o.updated_at, f.updated_at_min, f.updated_at_max) && within(o.created_at, f.created_at_min, f.created_at_max);
+			})
+			.sort((a, b) => (key(a) - key(b)) * sign || (Number(a.id) - Number(b.id)));
+		const size = Math.min(limit, this.#listing.maxPerPage);
+		const orders = all.slice(cursor.offset, cursor.offset + size);
+		const base = `${url.origin}${url.pathname}`;
+		const link = (offset: number, rel: string) => `<${base}?limit=${limit}&page_info=${encodeURIComponent(btoa(JSON.stringify({ filters: f, offset })))}>; rel="${rel}"`;
+		const links = [
+			...(cursor.offset > 0 ? [link(Math.max(0, cursor.offset - size), "previous")] : []),
+			...(cursor.offset + size < all.length ? [link(cursor.offset + size, "next")] : []),
+		];
+		return Response.json(
+			{ orders: structuredClone(orders) },
+			{ headers: { "X-Shopify-Shop-Api-Call-Limit": `${Math.ceil(this.#restBucket.used)}/40`, ...(links.length > 0 ? { Link: links.join(", ") } : {}) } },
+		);
+	}
+
 	/** Test and demo controls: seed variants and orders, read what was received. Faults are in sandbox/index.ts. */
 	async #control(request: Request, url: URL): Promise<Response> {
 		switch (`${request.method} ${url.pathname}`) {
+			case "POST /sandbox/shopify/orders": {
+				// Orders the shop has (as REST Order resources, e.g. a webhook body) and lists, WITHOUT
+				// sending their webhooks: what the reconciliation sweep exists to find. An order placed
+				// again with the same id replaces its earlier version (an update whose webhook was lost).
+				const body = (await request.json().catch(() => null)) as { orders?: unknown[] } | Json | null;
+				const list = (body && Array.isArray((body as { orders?: unknown[] }).orders) ? (body as { orders: unknown[] }).orders : body ? [body] : []) as Json[];
+				if (list.length === 0 || list.some((o) => o === null || typeof o !== "object" || o.id === undefined)) {
+					return Response.json({ errors: "send a Shopify order (with id and line_items) or { orders: [...] }" }, { status: 400 });
+				}
+				const location = url.searchParams.get("location") ?? SHOP_LOCATION;
+				const placed = list.map((o) => {
+					const now = new Date().toISOString();
+					const order = { created_at: now, ...structuredClone(o), updated_at: typeof o.updated_at === "string" ? o.updated_at : now } as Json;
+					const id = String(order.id);
+					this.#restOrders.delete(id);
+					this.#restOrders.set(id, order);
+					// Bounded, for a long demo: the oldest placed go first.
+					if (this.#restOrders.size > 20_000) this.#restOrders.delete(this.#restOrders.keys().next().value!);
+					return this.#addOrder(order, location);
+				});
+				return Response.json({ orders: placed });
+			}
+			case "POST /sandbox/shopify/listing": {
+				// The order list's knobs, for tests: `maxPerPage` caps every page (Shopify's own cap is
+				// the limit asked for); `delayMs` holds every answer back; `throttle { after,
+				// retryAfterSeconds, remaining }` answers 429 to the listings after the next `after`
+				// ones. Each POST sets all of them (absent: off).
+				const input = (await request.json().catch(() => ({}))) as { maxPerPage?: number; delayMs?: number; throttle?: { after?: number; retryAfterSeconds?: number; remaining?: number } };
+				this.#listing = {
+					maxPerPage: Number.isInteger(input.maxPerPage) && input.maxPerPage! > 0 ? input.maxPerPage! : 250,
+					delayMs: Number.isInteger(input.delayMs) && input.delayMs! > 0 ? Math.min(input.delayMs!, 10_000) : 0,
+					throttle: input.throttle ? { after: this.#restListings + (input.throttle.after ?? 0), retryAfterSeconds: input.throttle.retryAfterSeconds ?? 2, remaining: input.throttle.remaining ?? 1 } : null,
+				};
+				return Response.json({ listing: this.#listing, listings: this.#restListings, orders: this.#restOrders.size });
+			}
 			case "POST /sandbox/variants": {
 				const { skus } = (await request.json()) as { skus: string[] };
 				for (const sku of skus) if (!this.#variants.has(sku)) this.#variants.set(sku, { sku, inventoryItemId: `gid://shopify/InventoryItem/${this.#nextItem++}` });
@@ -571,6 +739,14 @@ export class ShopifyAdminSandbox {
 				const after = Number(url.searchParams.get("after") ?? 0);
 				const sku = url.searchParams.get("sku");
 				return Response.json({ calls: this.#calls.filter((c) => c.seq > after && (!sku || c.sku === sku)) });
+			}
+			case "POST /sandbox/shopify/inventory/drift": {
+				// The merchant (or another app) changes `available` behind ordersync's back; no call is recorded.
+				const { sku, available, locationId = SHOP_LOCATION } = (await request.json().catch(() => ({}))) as { sku?: string; available?: number; locationId?: string };
+				const variant = sku === undefined ? undefined : this.#variants.get(sku);
+				if (!variant || !Number.isInteger(available)) return Response.json({ errors: "send { sku, available } for a seeded variant" }, { status: 400 });
+				this.#available.set(`${variant.inventoryItemId}@${locationId}`, { quantity: available!, updatedAt: new Date().toISOString() });
+				return Response.json({ sku, locationId, available });
 			}
 			case "GET /sandbox/inventory": {
 				const items = [...this.#variants.values()].flatMap((v) =>

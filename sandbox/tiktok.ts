@@ -7,7 +7,9 @@
  * - Get Order Detail `GET /order/202309/orders?ids=` (one line item per unit, money as strings);
  * - Ship Package `POST /fulfillment/202309/packages/{package_id}/ship` (self_shipment) and Mark
  *   Package As Shipped `POST /fulfillment/202309/orders/{order_id}/packages`;
- * - Search Products `POST /product/202309/products/search` and Update Inventory
+ * - Search Products `POST /product/202309/products/search` (filters `seller_skus`, `status`; each
+ *   SKU with its `inventory` per warehouse, which `POST /sandbox/tiktok/inventory/drift` changes
+ *   behind ordersync's back) and Update Inventory
  *   `POST /product/202309/products/{product_id}/inventory/update` (per-SKU failures in
  *   `data.errors` under a top-level code 0, as TikTok documents);
  * - webhooks signed in `Authorization` = hex HMAC-SHA256(app secret, app key + body)
@@ -147,7 +149,7 @@ export class TikTokSandbox {
 	async fetch(request: Request, url: URL): Promise<Response> {
 		if (url.pathname.startsWith("/sandbox/tiktok/")) return this.#control(request, url);
 		const raw = request.method === "GET" ? "" : await request.text(); // read first: a fault answered early must not leave the body unread
-		const fault = this.#pickFault(request.method === "POST" && !url.pathname.endsWith("/products/search"));
+		const fault = this.#pickFault(request.method === "POST" && !url.pathname.endsWith("/products/search") && !url.pathname.endsWith("/orders/search"));
 		if (fault?.kind === "throttle") return envelope(36009002, "Too many requests. You've made too many requests in a short period of time.", null, 200);
 		const early = await failBefore(fault, {
 			error5xx: (status) => envelope(36009003, "Internal error. Please try again.", null, status),
@@ -226,6 +228,8 @@ export class TikTokSandbox {
 		switch (route) {
 			case "GET /order/202309/orders":
 				return this.#orderDetail(q);
+			case "POST /order/202309/orders/search":
+				return this.#searchOrders(q, body);
 			case "POST /fulfillment/202309/packages/{id}/ship":
 				return this.#shipPackage(id, body, raw);
 			case "POST /fulfillment/202309/orders/{id}/packages":
@@ -247,6 +251,40 @@ export class TikTokSandbox {
 		}
 		const orders = ids.map((i) => this.#orders.get(i)).filter((o): o is Order => Boolean(o));
 		return envelope(0, "Success", { orders: structuredClone(orders) });
+	}
+
+	/**
+	 * Search Orders, `POST /order/202309/orders/search?page_size=&page_token=&sort_field=&sort_order=`
+	 * (https://partner.tiktokshop.com/docv2/page/search-orders-202309): `page_size` 1–100 required;
+	 * `sort_field` create_time (default) or update_time, `sort_order` ASC or DESC (default); body
+	 * filters `order_status`, `create_time_ge`/`_lt`, `update_time_ge`/`_lt` (Unix seconds). Orders
+	 * in Get Order Detail's shape; `next_page_token` is empty on the last page. Orders placed with
+	 * the control route are in it whether or not their notification was sent.
+	 */
+	#searchOrders(q: URLSearchParams, body: Json): Response {
+		const size = Number(q.get("page_size"));
+		if (!q.has("page_size") || !Number.isInteger(size) || size < 1 || size > 100) return envelope(36009004, "invalid param error: page_size is required and must be 1 to 100", null, 400);
+		const field = q.get("sort_field") ?? "create_time";
+		if (field !== "create_time" && field !== "update_time") return envelope(36009004, "invalid param error: sort_field must be create_time or update_time", null, 400);
+		const direction = (q.get("sort_order") ?? "DESC").toUpperCase() === "ASC" ? 1 : -1;
+		const bound = (name: string): number | null | undefined => {
+			const value = body[name];
+			if (value === undefined || value === null) return null;
+			return Number.isInteger(value) && (value as number) >= 0 ? (value as number) : undefined;
+		};
+		const limits = Object.fromEntries(["create_time_ge", "create_time_lt", "update_time_ge", "update_time_lt"].map((name) => [name, bound(name)]));
+		const wrong = Object.entries(limits).find(([, value]) => value === undefined);
+		if (wrong) return envelope(36009004, `invalid param error: ${wrong[0]} must be a Unix timestamp in seconds`, null, 400);
+		const status = typeof body.order_status === "string" ? body.order_status : null;
+		const within = (value: number, ge: number | null | undefined, lt: number | null | undefined) => (ge == null || value >= ge) && (lt == null || value < lt);
+		const rows = [...this.#orders.values()]
+			.filter((o) => (!status || o.status === status) && within(o.create_time, limits.create_time_ge, limits.create_time_lt) && within(o.update_time, limits.update_time_ge, limits.update_time_lt))
+			.sort((a, b) => ((a[field] as number) - (b[field] as number)) * direction || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+		const paging = this.#paging(q);
+		if (paging instanceof Response) return paging;
+		const page = rows.slice(paging.offset, paging.offset + size);
+		const next = paging.offset + size < rows.length ? btoa(String(paging.offset + size)) : "";
+		return envelope(0, "Success", { total_count: rows.length, next_page_token: next, orders: structuredClone(page) });
 	}
 
 	#findPackage(packageId: string): Order | null {
@@ -657,6 +695,16 @@ export class TikTokSandbox {
 				};
 				this.#products.set(product.id, product);
 				return Response.json({ product });
+			}
+			case "POST /sandbox/tiktok/inventory/drift": {
+				// The seller edits stock in Seller Center behind ordersync's back: every SKU with this seller SKU, at one warehouse.
+				const sellerSku = String(input.sellerSku ?? "");
+				const warehouse = typeof input.warehouseId === "string" ? input.warehouseId : DEFAULT_WAREHOUSE;
+				if (!Number.isInteger(input.quantity)) return Response.json({ error: "send { sellerSku, quantity, warehouseId? }" }, { status: 400 });
+				const levels = [...this.#products.values()].flatMap((p) => p.skus.filter((s) => s.seller_sku === sellerSku)).flatMap((s) => s.inventory.filter((i) => i.warehouse_id === warehouse));
+				if (levels.length === 0) return Response.json({ error: "no SKU with that seller_sku at that warehouse" }, { status: 404 });
+				for (const level of levels) level.quantity = input.quantity as number;
+				return Response.json({ sellerSku, warehouseId: warehouse, quantity: input.quantity, levels: levels.length });
 			}
 			case "POST /sandbox/tiktok/webhooks": {
 				// A signed notification for an order: queued for the app (default) or only returned.

@@ -2,7 +2,8 @@
  * A local WooCommerce store, for the tests and the demo. It speaks the part of the REST API v3
  * ordersync uses (https://woocommerce.github.io/woocommerce-rest-api-docs/, the
  * woocommerce/woocommerce-rest-api-docs repo's wp-api-v3/*.md): orders (read, status update),
- * order notes, products found by SKU (variations included) and their stock, and the Shipment
+ * order notes, products found by SKU (variations included) and their stock, products and a
+ * variable product's variations listed page by page (X-WP-TotalPages, `_fields`), and the Shipment
  * Tracking extension's endpoints. It sends webhooks the way WC_Webhook::deliver() does: the REST
  * resource as PHP's json_encode writes it (`\/`, `\uXXXX`), X-WC-Webhook-* headers, a base64
  * HMAC-SHA256 signature, and a delivery id derived from the webhook id and the current second.
@@ -167,6 +168,7 @@ export class WooCommerceSandbox {
 			.replace(/^\/wp-json/, "")
 			.replace(/\/orders\/\d+/, "/orders/{id}")
 			.replace(/\/products\/\d+\/variations\/\d+$/, "/products/{id}/variations/{vid}")
+			.replace(/\/products\/\d+\/variations$/, "/products/{id}/variations")
 			.replace(/\/products\/\d+$/, "/products/{id}");
 		const ids = [...path.matchAll(/\/(\d+)/g)].map((m) => Number(m[1]));
 		const key = `${method} ${route}`;
@@ -175,10 +177,10 @@ export class WooCommerceSandbox {
 		if (key === "GET /wc-shipment-tracking/v3/shipment-trackings/providers") return Response.json(PROVIDERS);
 
 		const known = [
-			"GET /wc/v3/orders/{id}", "PUT /wc/v3/orders/{id}", "POST /wc/v3/orders/{id}",
+			"GET /wc/v3/orders", "GET /wc/v3/orders/{id}", "PUT /wc/v3/orders/{id}", "POST /wc/v3/orders/{id}",
 			"GET /wc/v3/orders/{id}/notes", "POST /wc/v3/orders/{id}/notes",
 			"GET /wc/v3/products", "GET /wc/v3/products/{id}", "PUT /wc/v3/products/{id}", "POST /wc/v3/products/{id}",
-			"PUT /wc/v3/products/{id}/variations/{vid}", "POST /wc/v3/products/{id}/variations/{vid}",
+			"GET /wc/v3/products/{id}/variations", "PUT /wc/v3/products/{id}/variations/{vid}", "POST /wc/v3/products/{id}/variations/{vid}",
 			"GET /wc-shipment-tracking/v3/orders/{id}/shipment-trackings", "POST /wc-shipment-tracking/v3/orders/{id}/shipment-trackings",
 		];
 		if (!known.includes(key)) return noRoute();
@@ -209,6 +211,8 @@ export class WooCommerceSandbox {
 		}
 
 		switch (key) {
+			case "GET /wc/v3/orders":
+				return this.#listOrders(url);
 			case "GET /wc/v3/orders/{id}": {
 				const order = this.#orders.get(ids[0]!);
 				if (!order) return restError("woocommerce_rest_shop_order_invalid_id", "Invalid ID.", 404);
@@ -239,6 +243,11 @@ export class WooCommerceSandbox {
 				const product = this.#products.get(ids[0]!);
 				if (!product || product.type === "variation") return restError("woocommerce_rest_product_invalid_id", "Invalid ID.", 400);
 				return this.#updateStock(product, body);
+			}
+			case "GET /wc/v3/products/{id}/variations": {
+				const parent = this.#products.get(ids[0]!);
+				if (!parent || parent.type === "variation") return restError("woocommerce_rest_product_invalid_id", "Invalid ID.", 404);
+				return this.#listVariations(parent, url);
 			}
 			case "PUT /wc/v3/products/{id}/variations/{vid}":
 			case "POST /wc/v3/products/{id}/variations/{vid}": {
@@ -362,14 +371,80 @@ export class WooCommerceSandbox {
 		return Response.json(item, { status: 201 });
 	}
 
+	/**
+	 * GET /orders (docs, "List all orders"): `status` (any, the default, or one status or several,
+	 * comma-separated), `after`/`before` (created) and `modified_after`/`modified_before` (ISO 8601,
+	 * exclusive, site time unless `dates_are_gmt`; the sandbox's site is on UTC either way),
+	 * `orderby` date|id|modified|include, `order` asc|desc (default desc), `per_page` 1–100 (default
+	 * 10), `page`. X-WP-Total and X-WP-TotalPages say how many; a page past the last is refused as
+	 * WordPress refuses it.
+	 */
+	#listOrders(url: URL): Response {
+		const q = url.searchParams;
+		const perPage = q.has("per_page") ? Number(q.get("per_page")) : 10;
+		const page = q.has("page") ? Number(q.get("page")) : 1;
+		if (!Number.isInteger(perPage) || perPage < 1 || perPage > 100) {
+			return restError("rest_invalid_param", "Invalid parameter(s): per_page", 400, { params: { per_page: "per_page must be between 1 (inclusive) and 100 (inclusive)" } });
+		}
+		if (!Number.isInteger(page) || page < 1) return restError("rest_invalid_param", "Invalid parameter(s): page", 400, { params: { page: "page must be greater than or equal to 1" } });
+		const time = (value: string | null) => {
+			if (value === null) return null;
+			const ms = Date.parse(/(Z|[+-]\d{2}:?\d{2})$/.test(value) ? value : `${value}Z`);
+			return Number.isNaN(ms) ? Number.NaN : ms;
+		};
+		const bounds = { after: time(q.get("after")), before: time(q.get("before")), modifiedAfter: time(q.get("modified_after")), modifiedBefore: time(q.get("modified_before")) };
+		for (const [name, value] of Object.entries(bounds)) {
+			if (Number.isNaN(value)) return restError("rest_invalid_param", `Invalid parameter(s): ${name}`, 400, { params: { [name]: "Invalid date." } });
+		}
+		const orderby = q.get("orderby") ?? "date";
+		if (!["date", "id", "modified", "include"].includes(orderby)) {
+			return restError("rest_invalid_param", "Invalid parameter(s): orderby", 400, { params: { orderby: "orderby is not one of date, id, include, modified." } });
+		}
+		const statuses = (q.get("status") ?? "any").split(",").map((s) => s.trim());
+		const gmt = (value: unknown) => Date.parse(`${String(value ?? "").replace(/Z$/, "")}Z`);
+		const field = orderby === "modified" ? "date_modified_gmt" : orderby === "date" ? "date_created_gmt" : "id";
+		const sign = (q.get("order") ?? "desc").toLowerCase() === "asc" ? 1 : -1;
+		const value = (o: Json) => (field === "id" ? Number(o.id) : gmt(o[field]));
+		const all = [...this.#orders.values()]
+			.map((o) => o.resource)
+			.filter((o) => statuses.includes("any") ? o.status !== "trash" && o.status !== "checkout-draft" : statuses.includes(String(o.status)))
+			.filter((o) => {
+				const created = gmt(o.date_created_gmt);
+				const modified = gmt(o.date_modified_gmt);
+				return (bounds.after === null || created > bounds.after) && (bounds.before === null || created < bounds.before)
+					&& (bounds.modifiedAfter === null || modified > bounds.modifiedAfter) && (bounds.modifiedBefore === null || modified < bounds.modifiedBefore);
+			})
+			.sort((a, b) => (value(a) - value(b)) * sign || (Number(a.id) - Number(b.id)) * sign);
+		const pages = Math.ceil(all.length / perPage);
+		if (page > Math.max(1, pages)) return restError("rest_post_invalid_page_number", "The page number requested is larger than the number of pages available.", 400);
+		const base = `${STORE_URL}/wp-json/wc/v3/orders`;
+		const link = (n: number, rel: string) => { const next = new URLSearchParams(q); next.set("page", String(n)); return `<${base}?${next}>; rel="${rel}"`; };
+		const links = [...(page > 1 ? [link(page - 1, "prev")] : []), ...(page < pages ? [link(page + 1, "next")] : [])];
+		return Response.json(all.slice((page - 1) * perPage, page * perPage).map((o) => fields(o, url)), {
+			headers: { "X-WP-Total": String(all.length), "X-WP-TotalPages": String(pages), ...(links.length > 0 ? { Link: links.join(", ") } : {}) },
+		});
+	}
+
 	/** GET /products: `sku` (comma-separated) covers products and variations; otherwise products only, paged. */
 	#listProducts(url: URL): Response {
 		const skus = url.searchParams.get("sku")?.split(",").map((s) => s.trim()).filter(Boolean) ?? null;
 		const perPage = Math.min(100, Math.max(1, Number(url.searchParams.get("per_page") ?? 10) || 10));
 		const page = Math.max(1, Number(url.searchParams.get("page") ?? 1) || 1);
 		const all = [...this.#products.values()].filter((p) => (skus ? skus.includes(p.sku) : p.type !== "variation"));
+		return this.#paged(all, url);
+	}
+
+	/** GET /products/<id>/variations: the variable product's variations, paged like products. */
+	#listVariations(parent: Product, url: URL): Response {
+		return this.#paged([...this.#products.values()].filter((p) => p.type === "variation" && p.parent_id === parent.id), url);
+	}
+
+	/** `per_page` (default 10, at most 100) and `page`, with X-WP-Total and X-WP-TotalPages; `_fields` trims each item. */
+	#paged(all: Product[], url: URL): Response {
+		const perPage = Math.min(100, Math.max(1, Number(url.searchParams.get("per_page") ?? 10) || 10));
+		const page = Math.max(1, Number(url.searchParams.get("page") ?? 1) || 1);
 		const pages = Math.max(1, Math.ceil(all.length / perPage));
-		return Response.json(all.slice((page - 1) * perPage, page * perPage).map((p) => this.#productView(p)), {
+		return Response.json(all.slice((page - 1) * perPage, page * perPage).map((p) => fields(this.#productView(p), url)), {
 			headers: { "X-WP-Total": String(all.length), "X-WP-TotalPages": String(pages) },
 		});
 	}
@@ -493,6 +568,19 @@ export class WooCommerceSandbox {
 				const seeds = Array.isArray(input.products) ? (input.products as Json[]) : [];
 				const created = seeds.map((seed) => this.#seedProduct(seed));
 				return Response.json({ products: created.map((p) => ({ ...this.#productView(p), variations: [...this.#products.values()].filter((v) => v.parent_id === p.id).map((v) => this.#productView(v)) })) }, { status: 201 });
+			}
+			case "POST /inventory/drift": {
+				// The merchant edits stock in wp-admin behind ordersync's back (not counted as a REST write).
+				const matches = [...this.#products.values()].filter((p) => typeof input.sku === "string" && p.sku === input.sku);
+				if (matches.length === 0) return Response.json({ error: "no product or variation with that sku" }, { status: 404 });
+				for (const product of matches) {
+					if (typeof input.manage_stock === "boolean") product.manage_stock = input.manage_stock;
+					if (!product.manage_stock) product.stock_quantity = null;
+					else if (Number.isInteger(input.stock_quantity)) product.stock_quantity = input.stock_quantity as number;
+					product.stock_status = product.manage_stock && (product.stock_quantity ?? 0) <= 0 ? "outofstock" : "instock";
+					product.date_modified_gmt = wooTime();
+				}
+				return Response.json({ products: matches.map((p) => this.#productView(p)) });
 			}
 			case "GET /products": {
 				const sku = url.searchParams.get("sku");

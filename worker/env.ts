@@ -1,4 +1,5 @@
 import type { FlowMonitor } from "../durable-objects/flow-monitor";
+import type { ChannelSweep } from "../durable-objects/channel-sweep";
 import type { DeliveryGate } from "../durable-objects/delivery-gate";
 import type { OrderFlow } from "../durable-objects/order-flow";
 import type { Parcel } from "../durable-objects/parcel";
@@ -10,7 +11,7 @@ declare global {
 	namespace Cloudflare {
 		interface GlobalProps {
 			mainModule: typeof import("./index");
-			durableNamespaces: "OrderFlow" | "SkuLedger" | "FlowMonitor" | "DeliveryGate" | "Parcel" | "TradingPartner" | "Settlement";
+			durableNamespaces: "OrderFlow" | "SkuLedger" | "FlowMonitor" | "DeliveryGate" | "Parcel" | "TradingPartner" | "Settlement" | "ChannelSweep";
 		}
 		interface Env {
 			ORDER_FLOW: DurableObjectNamespace<OrderFlow>;
@@ -20,6 +21,7 @@ declare global {
 			PARCEL: DurableObjectNamespace<Parcel>;
 			TRADING_PARTNER: DurableObjectNamespace<TradingPartner>;
 			SETTLEMENT: DurableObjectNamespace<Settlement>;
+			CHANNEL_SWEEP: DurableObjectNamespace<ChannelSweep>;
 			/** Plain vars from wrangler.toml, validated by `loadConfig`. */
 			CONNECTIONS: unknown;
 			STOREFRONT_ORIGINS: unknown;
