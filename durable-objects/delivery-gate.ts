@@ -2,7 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../worker/env";
 import { migrate } from "./schema";
 
-const MIGRATIONS = [
+export const MIGRATIONS = [
 	`CREATE TABLE leases (holder TEXT PRIMARY KEY, expires_ms INTEGER NOT NULL, probe INTEGER NOT NULL DEFAULT 0);
 	CREATE TABLE circuit (
 		id INTEGER PRIMARY KEY CHECK (id = 1),

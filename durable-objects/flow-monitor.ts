@@ -2,6 +2,8 @@ import { DurableObject } from "cloudflare:workers";
 import { OpsRole } from "../worker/config";
 import type { Env } from "../worker/env";
 import { log } from "../worker/log";
+import { replaceValues } from "../worker/model/personal-data";
+import { PRIVACY_MIGRATION, PrivacyDesk, type PrivacyRequestInput } from "./privacy-desk";
 import { migrate } from "./schema";
 
 export const MIGRATIONS = [
@@ -91,6 +93,8 @@ export const MIGRATIONS = [
 	// v6: counters of flow events by type and connection: since the start (for scrapers) and per hour.
 	`CREATE TABLE counter_totals (name TEXT NOT NULL, connection TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (name, connection));
 	CREATE TABLE counter_hours (hour TEXT NOT NULL, name TEXT NOT NULL, connection TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (hour, name, connection));`,
+	// v7: privacy requests, and who each order belongs to as digests (never pruned: shop/redact needs every order).
+	PRIVACY_MIGRATION,
 ];
 
 export type ExceptionKind = "quarantine" | "failure" | "gap" | "dead-letter" | "unroutable" | "shipment" | "settlement";
@@ -124,7 +128,15 @@ export function noteFlows(ctx: { waitUntil(promise: Promise<unknown>): void }, e
 /** Each flow event is also a log line, written where it happened, with its identifiers as fields. */
 export function logFlow(e: FlowEventInput): void {
 	const level = e.type === "dead-lettered" || e.type === "failed" || e.type === "quarantined" ? "warn" : "info";
-	log(level, e.type, { connection: e.connection, order: e.orderKey, sku: e.sku, topic: e.topic, eventId: e.eventId, status: e.status, detail: e.detail });
+	log(level, e.type, { connection: e.connection, order: e.orderKey, sku: e.sku, topic: e.topic, eventId: e.eventId, status: e.status, detail: e.detail && logSafe(e.detail) });
+}
+
+/**
+ * A detail fit for logs: a parser's quote of the body it refused, or a vendor's error echoing a
+ * field, may carry personal data, so quoted text and email addresses are left out.
+ */
+function logSafe(detail: string): string {
+	return replaceValues(detail.replace(/"[^"]*"|'[^']{4,}'/g, "\"…\""), []);
 }
 
 /** Recent flow events kept for consoles that reconnect and ask for everything after a cursor. */
@@ -202,11 +214,13 @@ type ExceptionRow = {
 export class FlowMonitor extends DurableObject<Env> {
 	#sql: SqlStorage;
 	#sincePrune = 0;
+	#privacy: PrivacyDesk;
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
 		this.#sql = ctx.storage.sql;
 		migrate(ctx.storage, MIGRATIONS);
+		this.#privacy = new PrivacyDesk(ctx, env);
 		// Keepalives are answered without waking the object.
 		ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
 	}
@@ -492,6 +506,26 @@ export class FlowMonitor extends DurableObject<Env> {
 	exception(id: string) {
 		const row = this.#sql.exec<ExceptionRow>(`${EXCEPTIONS} WHERE exceptions.id = ?`, id).toArray()[0];
 		return row ? { ...toException(row), rawBody: row.raw_body } : null;
+	}
+
+	/** An order's owner, as digests of their email, phone and customer id (see privacy-desk.ts). */
+	indexOrder(input: { orderKey: string; connection: string; subjects: string[] }): void {
+		this.#privacy.index(input);
+	}
+
+	/** A privacy request (redaction or data export), stored before it is acknowledged; a redaction starts at once. */
+	privacyRequest(input: PrivacyRequestInput) {
+		return this.#privacy.record(input);
+	}
+
+	/** A privacy request's status and result; an export's data as held now. */
+	privacyRequestView(id: string) {
+		return this.#privacy.view(id);
+	}
+
+	/** Privacy requests are the only work this object schedules: unfinished redactions run again. */
+	override async alarm(): Promise<void> {
+		await this.#privacy.run();
 	}
 }
 

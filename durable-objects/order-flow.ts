@@ -5,6 +5,7 @@ import type { Env } from "../worker/env";
 import type { InboundEvent, Notification } from "../worker/model/events";
 import type { ShipmentNotice, TrackingUpdate } from "../worker/model/fulfillment";
 import { CanonicalOrder, type Refund } from "../worker/model/order";
+import { type Found, orderSubjects, personalValues, replaceValues, scrubJson, scrubRaw, uniqueValues } from "../worker/model/personal-data";
 import { DeliveryPayloads, IDENTITY_FIELDS, type DeliveryKind, destination, send } from "./destinations";
 import { type FlowEventInput, flowMonitor, noteFlows } from "./flow-monitor";
 import { type Delivery, OUTBOX_MIGRATION, Outbox } from "./outbox";
@@ -13,7 +14,7 @@ import { planRoute, type RouteLine } from "./routing";
 import type { Allocation, Pick } from "./sku-ledger";
 import { migrate } from "./schema";
 
-const MIGRATIONS = [
+export const MIGRATIONS = [
 	`CREATE TABLE events (
 		seq INTEGER PRIMARY KEY AUTOINCREMENT,
 		event_id TEXT UNIQUE,
@@ -76,6 +77,22 @@ const MIGRATIONS = [
 		PRIMARY KEY (shipment_id, line_id)
 	);`,
 ];
+
+export type RedactOutcome =
+	| { ok: true; orderKey: string; connection: string; channelOrderId: string; channel: string | null; changed: number; held: string[]; values: string[] }
+	| { ok: false; code: "unknown_order" };
+
+/** What an order holds about its customer, for a data request. */
+export type PersonalData = {
+	orderKey: string;
+	channel: string | null;
+	channelOrderId: string;
+	channelOrderName: string | null;
+	customer: CanonicalOrder["customer"] | null;
+	shipTo: CanonicalOrder["shipTo"] | null;
+	/** Each personal value found in the stored payloads, with where it is. */
+	found: Found[];
+};
 
 export const OrderStatus = [
 	"received",
@@ -172,8 +189,9 @@ export class OrderFlow extends DurableObject<Env> {
 			delivered: (delivery, value) => this.#delivered(delivery, value),
 			note: (events) => this.#emit(events),
 		});
-		// Repair: due work without an alarm (an older build, or an alarm lost in a crash) gets one.
-		if (this.#pendingCount() > 0 || this.#outbox.pendingCount() > 0) {
+		// Repair: due work without an alarm (an older build, or an alarm lost in a crash) gets one;
+		// an order held in full but never routed (a build before routing) is routed by it too.
+		if (this.#pendingCount() > 0 || this.#outbox.pendingCount() > 0 || this.#routable()) {
 			void ctx.blockConcurrencyWhile(async () => {
 				if ((await ctx.storage.getAlarm()) === null) await ctx.storage.setAlarm(Date.now());
 			}).catch(() => {});
@@ -199,7 +217,10 @@ export class OrderFlow extends DurableObject<Env> {
 				"INSERT INTO events (event_id, source, type, at, triggered_at, body, outcome) VALUES (?, 'inbound', ?, ?, ?, ?, ?)",
 				event.eventId, event.topic, now, event.triggeredAt, event.rawBody, stale ? "stale" : "applied",
 			);
-			if (stale) return "stale";
+			if (stale) {
+				this.#keepRedacted();
+				return "stale";
+			}
 			if (this.#get<string>("key") === null) {
 				const channelOrderId = change.kind === "order" ? change.order.channelOrderId : change.channelOrderId;
 				this.#put("key", `${event.connection}:${channelOrderId}`);
@@ -211,8 +232,10 @@ export class OrderFlow extends DurableObject<Env> {
 			this.#planLines();
 			this.#cancelRoutesIfCancelled();
 			this.#bookInErp();
+			this.#keepRedacted();
 			return "applied";
 		});
+		if (status === "applied" && event.change.kind === "order") this.#indexSubjects(event.change.order);
 
 		const flowEvent = { type: status === "applied" ? "received" : status, topic: event.topic, eventId: event.eventId };
 		if (status === "applied") this.#afterChange(flowEvent);
@@ -264,6 +287,7 @@ export class OrderFlow extends DurableObject<Env> {
 				eventId, notice.topic, new Date().toISOString(), notice.at, rawBody,
 			);
 			this.#applyShipment(key, notice);
+			this.#keepRedacted();
 			return "applied";
 		});
 		if (status === "applied") this.#afterChange({ type: `shipment.${notice.status}`, detail: shipmentDetail(notice) });
@@ -929,6 +953,141 @@ export class OrderFlow extends DurableObject<Env> {
 		if (settled[payoutKey] === gross) return;
 		this.#put("settlements", { ...settled, [payoutKey]: gross });
 		this.#emit([{ type: "settled", detail: `${gross} in payout ${payoutKey}` }]);
+	}
+
+	/**
+	 * Privacy: removes the personal data this order holds, in one transaction: the canonical
+	 * order's customer and ship-to (country and province stay), every stored raw event by its
+	 * channel's format, the outbox's payloads, answers and errors, and any other text that repeats a
+	 * known value. Money, SKUs, quantities, ids, taxes and dates stay exactly as they were. A
+	 * delivery still pending keeps its payload (a 3PL order that has yet to go needs the address):
+	 * it is reported as held, and the request runs again once it has settled. The order's history
+	 * records the redaction once per request, without the data. Running it again changes nothing;
+	 * later versions of the order are scrubbed as they arrive.
+	 */
+	redact(request: { requestId: string }): RedactOutcome {
+		const outcome = this.ctx.storage.transactionSync((): RedactOutcome => {
+			const key = this.#get<string>("key");
+			if (key === null) return { ok: false, code: "unknown_order" };
+			const order = this.#get<CanonicalOrder>("order");
+			const values = this.#personalValues(order);
+			const { changed, held } = this.#scrubPersonal(values);
+			const now = new Date().toISOString();
+			const eventId = `privacy:${request.requestId}`;
+			if (this.#sql.exec("SELECT 1 FROM events WHERE event_id = ?", eventId).toArray().length === 0) {
+				this.#sql.exec(
+					"INSERT INTO events (event_id, source, type, at, body, outcome) VALUES (?, 'ordersync', 'privacy.redacted', ?, ?, 'applied')",
+					eventId, now, JSON.stringify({ request: request.requestId, changed, held }),
+				);
+			}
+			if (this.#get("redacted") === null) this.#put("redacted", { at: now, request: request.requestId });
+			const colon = key.indexOf(":");
+			return { ok: true, orderKey: key, connection: key.slice(0, colon), channelOrderId: key.slice(colon + 1), channel: order?.channel ?? null, changed, held, values };
+		});
+		if (outcome.ok && outcome.changed > 0) {
+			const held = outcome.held.length > 0 ? `; ${outcome.held.length} pending deliver${outcome.held.length === 1 ? "y" : "ies"} held` : "";
+			this.#emit([{ type: "privacy.redacted", detail: `personal data removed from ${outcome.changed} record${outcome.changed === 1 ? "" : "s"}${held}` }]);
+		}
+		return outcome;
+	}
+
+	/** Privacy: the personal data this order holds (for a data request), where each value is stored. */
+	personalData(): PersonalData | null {
+		const key = this.#get<string>("key");
+		if (key === null) return null;
+		const order = this.#get<CanonicalOrder>("order");
+		const found: Found[] = scrubJson(JSON.stringify({ customer: order?.customer, shipTo: order?.shipTo })).found;
+		const events = this.#sql.exec<{ seq: number; type: string; body: string }>("SELECT seq, type, body FROM events ORDER BY seq").toArray();
+		for (const row of events) {
+			for (const f of scrubRaw(row.body).found) found.push({ path: `events[${row.seq}] ${row.type}: ${f.path}`, value: f.value });
+		}
+		const colon = key.indexOf(":");
+		return {
+			orderKey: key,
+			channel: order?.channel ?? null,
+			channelOrderId: key.slice(colon + 1),
+			channelOrderName: order?.channelOrderName ?? null,
+			customer: order?.customer ?? null,
+			shipTo: order?.shipTo ?? null,
+			found,
+		};
+	}
+
+	/** Every personal value this order holds: the canonical order's and whatever its stored events carry. */
+	#personalValues(order: CanonicalOrder | null): string[] {
+		const found: Found[] = personalValues(order).map((value) => ({ path: "", value }));
+		for (const row of this.#sql.exec<{ body: string }>("SELECT body FROM events").toArray()) found.push(...scrubRaw(row.body).found);
+		return uniqueValues(found);
+	}
+
+	/** Scrubs every row that can hold personal data (call inside a transaction). */
+	#scrubPersonal(values: string[]): { changed: number; held: string[] } {
+		let changed = 0;
+		const held: string[] = [];
+		const text = (value: string | null) => (value === null ? null : scrubRaw(value, values).text);
+		for (const row of this.#sql.exec<{ key: string; value: string }>("SELECT key, value FROM state").toArray()) {
+			const next = text(row.value)!;
+			if (next !== row.value) {
+				this.#sql.exec("UPDATE state SET value = ? WHERE key = ?", next, row.key);
+				changed++;
+			}
+		}
+		for (const row of this.#sql.exec<{ seq: number; body: string }>("SELECT seq, body FROM events").toArray()) {
+			const next = text(row.body)!;
+			if (next !== row.body) {
+				this.#sql.exec("UPDATE events SET body = ? WHERE seq = ?", next, row.seq);
+				changed++;
+			}
+		}
+		type Row = { id: string; status: string; payload: string; result: string | null; last_error: string | null; history: string };
+		for (const row of this.#sql.exec<Row>("SELECT id, status, payload, result, last_error, history FROM deliveries").toArray()) {
+			let payload = text(row.payload)!;
+			if (payload !== row.payload && row.status === "pending") {
+				held.push(row.id);
+				payload = row.payload;
+			}
+			const next = { payload, result: text(row.result), last_error: text(row.last_error), history: text(row.history)! };
+			if (next.payload !== row.payload || next.result !== row.result || next.last_error !== row.last_error || next.history !== row.history) {
+				this.#sql.exec(
+					"UPDATE deliveries SET payload = ?, result = ?, last_error = ?, history = ? WHERE id = ?",
+					next.payload, next.result, next.last_error, next.history, row.id,
+				);
+				changed++;
+			}
+		}
+		for (const table of ["lines", "shipment_commits"]) {
+			for (const row of this.#sql.exec<{ id: number; last_error: string }>(`SELECT rowid AS id, last_error FROM ${table} WHERE last_error IS NOT NULL`).toArray()) {
+				const next = replaceValues(row.last_error, values);
+				if (next !== row.last_error) {
+					this.#sql.exec(`UPDATE ${table} SET last_error = ? WHERE rowid = ?`, next, row.id);
+					changed++;
+				}
+			}
+		}
+		return { changed, held };
+	}
+
+	/** A redacted order stays so: what arrives later is scrubbed in the transaction that stores it. */
+	#keepRedacted(): void {
+		if (this.#get("redacted") === null) return;
+		this.#scrubPersonal(this.#personalValues(this.#get<CanonicalOrder>("order")));
+	}
+
+	/** Tells the privacy index who this order belongs to (digests only); a change of owner data is added. */
+	#indexSubjects(order: CanonicalOrder): void {
+		const key = this.#get<string>("key");
+		if (key === null || this.#get("redacted") !== null) return;
+		const monitor = flowMonitor(this.env);
+		this.ctx.waitUntil(
+			orderSubjects(order)
+				.then(async (subjects) => {
+					const sent = JSON.stringify(subjects);
+					if (this.#get<string>("privacy_indexed") === sent) return;
+					await monitor.indexOrder({ orderKey: key, connection: order.connection, subjects });
+					this.#put("privacy_indexed", sent);
+				})
+				.catch(() => {}), // the next version of the order tries again
+		);
 	}
 
 	/** What a delivered effect changes here (inside the outbox's write, synchronously). */

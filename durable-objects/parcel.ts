@@ -3,7 +3,7 @@ import type { Env } from "../worker/env";
 import type { TrackingUpdate } from "../worker/model/fulfillment";
 import { migrate } from "./schema";
 
-const MIGRATIONS = [
+export const MIGRATIONS = [
 	`CREATE TABLE link (id INTEGER PRIMARY KEY CHECK (id = 1), order_key TEXT NOT NULL, shipment_id TEXT NOT NULL, carrier TEXT NOT NULL);
 	CREATE TABLE updates (
 		event_id TEXT PRIMARY KEY,

@@ -10,7 +10,7 @@ import { type Delivery, OUTBOX_MIGRATION, Outbox } from "./outbox";
 import { depositTotal, type OrderFacts, type Reconciliation, reconcile } from "./reconcile";
 import { migrate } from "./schema";
 
-const MIGRATIONS = [
+export const MIGRATIONS = [
 	`CREATE TABLE payout (
 		id INTEGER PRIMARY KEY CHECK (id = 1),
 		payout_key TEXT NOT NULL,

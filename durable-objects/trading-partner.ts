@@ -16,12 +16,13 @@ import {
 import type { CallResult } from "../worker/connectors/call";
 import type { Env } from "../worker/env";
 import type { InboundEvent } from "../worker/model/events";
+import { scrubRaw, scrubX12 } from "../worker/model/personal-data";
 import { destination } from "./destinations";
 import { type FlowEventInput, flowMonitor, noteFlows } from "./flow-monitor";
 import { type Delivery, OUTBOX_MIGRATION, Outbox } from "./outbox";
 import { migrate } from "./schema";
 
-const MIGRATIONS = [
+export const MIGRATIONS = [
 	`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 	CREATE TABLE controls (
 		id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -276,6 +277,40 @@ export class TradingPartner extends DurableObject<Env> {
 				})),
 			deliveries: this.#outbox.list().slice(-limit),
 		};
+	}
+
+	/**
+	 * Privacy: removes names, addresses and contacts (N1–N4, PER, NTE, MSG) from the stored
+	 * interchanges' sets for these POs (`null`: every PO, for a whole-connection request), and the
+	 * personal data in their hand-offs to the orders (the canonical order and the 850 set). Control
+	 * numbers, quantities, prices and the partner's ids stay. In one transaction; again changes nothing.
+	 */
+	redact(request: { requestId: string; poNumbers: string[] | null; values: string[] }): { changed: number } {
+		const only = request.poNumbers === null ? undefined : new Set(request.poNumbers);
+		const changed = this.ctx.storage.transactionSync(() => {
+			let n = 0;
+			for (const row of this.#sql.exec<{ seq: number; raw: string }>("SELECT seq, raw FROM interchanges").toArray()) {
+				const raw = scrubX12(row.raw, { only }).text;
+				if (raw !== row.raw) {
+					this.#sql.exec("UPDATE interchanges SET raw = ? WHERE seq = ?", raw, row.seq);
+					n++;
+				}
+			}
+			type Row = { id: string; payload: string; result: string | null; last_error: string | null; history: string };
+			for (const row of this.#sql.exec<Row>("SELECT id, payload, result, last_error, history FROM deliveries WHERE kind = 'order.ingest'").toArray()) {
+				const po = (JSON.parse(row.payload) as Partial<InboundEvent>).change;
+				if (only && !(po?.kind === "order" && only.has(po.order.channelOrderId))) continue;
+				const text = (value: string | null) => (value === null ? null : scrubRaw(value, request.values).text);
+				const next = { payload: text(row.payload)!, result: text(row.result), last_error: text(row.last_error), history: text(row.history)! };
+				if (next.payload !== row.payload || next.result !== row.result || next.last_error !== row.last_error || next.history !== row.history) {
+					this.#sql.exec("UPDATE deliveries SET payload = ?, result = ?, last_error = ?, history = ? WHERE id = ?", next.payload, next.result, next.last_error, next.history, row.id);
+					n++;
+				}
+			}
+			return n;
+		});
+		if (changed > 0) this.#emit([{ type: "privacy.redacted", detail: `personal data removed from ${changed} record${changed === 1 ? "" : "s"} (request ${request.requestId})` }]);
+		return { changed };
 	}
 
 	delivery(id: string): Delivery | null {

@@ -61,6 +61,8 @@ describe("structured logs", () => {
 		const sku = uniqueSku("log");
 		expect((await deliver("orders/create", personalOrder(id, sku))).status).toBe(200);
 		expect((await deliver("orders/create", { ...personalOrder(newOrderId(), sku), line_items: "Zelda Quixote" })).status).toBe(200);
+		// Not JSON: the parser's message quotes the start of the body, which must not reach the log.
+		expect((await deliver("orders/create", "Zelda Quixote <zelda.quixote@example.net>")).status).toBe(200);
 		const key = `shopify-demo:${id}`;
 		await eventually(async () => lines, (seen) => seen.some((line) => line.includes(`"order":"${key}"`) && line.includes('"event":"received"')));
 

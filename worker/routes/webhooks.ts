@@ -7,12 +7,14 @@ import { loadConfig } from "../config";
 import type { Env } from "../env";
 import { BodyTooLarge, failure, json, readBody } from "../http";
 import { deliverInbound, type ReceivedEvent } from "../inbound";
+import { SHOPIFY_PRIVACY_TOPICS, receiveShopifyPrivacy } from "./privacy";
 import { verifyWithSecret } from "../secrets";
 
 /** Shopify's own webhook payloads stay far below this; anything larger is refused. */
 export const MAX_WEBHOOK_BYTES = 1024 * 1024;
 
-const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+// A BOM is kept: the stored raw body is every byte Shopify signed.
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /**
  * POST /webhooks/shopify/:connection — verify, store, acknowledge. Everything validly signed is
@@ -36,6 +38,11 @@ export async function receiveShopifyWebhook(request: IRequest, env: Env, ctx: Ex
 	}
 
 	const topic = request.headers.get("X-Shopify-Topic") ?? "";
+	if (SHOPIFY_PRIVACY_TOPICS.has(topic)) {
+		// Compliance requests: the body names a customer, so it is read, never stored or quarantined.
+		const eventId = request.headers.get("X-Shopify-Event-Id") ?? request.headers.get("X-Shopify-Webhook-Id") ?? `sha256:${await sha256Hex(topic, body)}`;
+		return receiveShopifyPrivacy(env, ctx, connection, topic, eventId, body);
+	}
 	const event: ReceivedEvent = {
 		eventId:
 			request.headers.get("X-Shopify-Event-Id") ??
