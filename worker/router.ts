@@ -3,6 +3,7 @@ import { requireAdmin, requireOps, requireRead, type OpsRequest } from "./auth";
 import { ConfigError, loadConfig } from "./config";
 import type { Env } from "./env";
 import { failure } from "./http";
+import { serveOpenApi } from "./openapi";
 import { log } from "./log";
 import { availabilityPreflight, serveAvailability } from "./routes/availability";
 import { postAdjustment, postDeltas, postReturns, postSnapshot } from "./routes/inventory";
@@ -11,6 +12,8 @@ import { receiveEasyPostWebhook, receiveShipBobWebhook } from "./routes/fulfillm
 import { getMetrics } from "./routes/metrics";
 import { getPayout, listPayouts, syncPayouts, uploadAmazonReport } from "./routes/settlements";
 import { cancelException, findOrders, getException, getOrder, getPartner, getSku, listDestinations, listExceptions, listFlows, openStream, replayException, replayMany } from "./routes/ops";
+import { listSweeps, runSweep } from "./routes/sweeps";
+import { getPrivacyRequest, postDataRequest, postRedaction } from "./routes/privacy";
 import { receiveShopifyWebhook } from "./routes/webhooks";
 
 type Args = [Env, ExecutionContext];
@@ -21,7 +24,16 @@ function toErrorResponse(error: unknown): Response {
 	return failure(500, "internal_error", "the request could not be processed; it was not acknowledged");
 }
 
-export const router = Router<IRequest, Args>({ catch: toErrorResponse });
+/** Path parameters are percent-decoded by the routes: a path that cannot be decoded is the client's error. */
+function decodablePath(request: IRequest): Response | undefined {
+	try {
+		decodeURIComponent(new URL(request.url).pathname);
+	} catch {
+		return failure(400, "invalid_path", "the path is not valid percent-encoded UTF-8");
+	}
+}
+
+export const router = Router<IRequest, Args>({ before: [decodablePath], catch: toErrorResponse });
 
 router
 	.post("/webhooks/shopify/:connection", receiveShopifyWebhook)
@@ -55,7 +67,12 @@ router
 	.post("/ops/settlements/:connection/amazon-report", requireOps, uploadAmazonReport)
 	.post("/ops/settlements/:connection/sync", requireOps, syncPayouts)
 	.get("/ops/metrics", requireRead, getMetrics)
-	.get("/openapi.json", async () => (await import("./openapi")).serveOpenApi())
+	.get("/openapi.json", serveOpenApi)
+	.get("/ops/sweeps", requireRead, listSweeps)
+	.post("/ops/sweeps/:connection/run", requireOps, runSweep)
+	.post("/ops/privacy/redactions", requireAdmin, postRedaction)
+	.post("/ops/privacy/data-requests", requireAdmin, postDataRequest)
+	.get("/ops/privacy/requests/:id", requireAdmin, getPrivacyRequest)
 	.get("/health", (_, env) => {
 		const config = loadConfig(env); // a bad config answers 500 naming the field
 		return Response.json({ ok: true, connections: [...config.connections.keys()] });

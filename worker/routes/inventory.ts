@@ -83,7 +83,7 @@ function count<T extends { status: string }>(outcomes: T[], status: T["status"])
 	return outcomes.filter((o) => o.status === status).length;
 }
 
-const AvailabilityQuery = z.array(Sku).min(1, "give at least one ?sku=").max(100, "at most 100 SKUs per request");
+export const AvailabilityQuery = z.array(Sku).min(1, "give at least one ?sku=").max(100, "at most 100 SKUs per request");
 
 /**
  * GET /v1/availability?sku=A&sku=B — live from each SKU's ledger, in parallel. A bundle is

@@ -68,7 +68,7 @@ export async function getException(request: IRequest, env: Env): Promise<Respons
 	return json(delivery ? { ...item, delivery } : item);
 }
 
-const RetryBody = z.object({ payload: z.record(z.string(), z.unknown()).optional() }).strict();
+export const RetryBody = z.object({ payload: z.record(z.string(), z.unknown()).optional() }).strict();
 
 /** What a replay or retry came to: the answer for one id, in the bulk report or as its own response. */
 type Replayed = { ok: true; status: 200 | 202; body: Record<string, unknown> } | { ok: false; status: number; code: string; message: string };
@@ -104,7 +104,7 @@ export async function cancelException(request: IRequest, env: Env): Promise<Resp
 	return json({ status: "cancelled", order: ref.orderKey, delivery: ref.deliveryId });
 }
 
-const BulkReplay = z.object({
+export const BulkReplay = z.object({
 	ids: z.array(z.string().min(1)).min(1).max(500).optional(),
 	/** Or every open exception of this kind (and, optionally, whose reason, order key or name contains `text`). */
 	kind: z.string().optional(),

@@ -40,9 +40,9 @@ export async function uploadAmazonReport(request: IRequest, env: Env): Promise<R
 	return answer(await settlement(env, parsed.payout).ingest(parsed.payout, { via: "upload", raw: text }));
 }
 
-const SyncBody = z.object({
+export const SyncBody = z.object({
 	/** One payout (Shopify payout id, TikTok statement id); or every payout since `since`. */
-	payoutId: z.string().min(1).optional(),
+	payoutId: z.string().min(1).max(100).regex(/^[\w.:/-]+$/, "letters, digits and . _ : / - only").optional(),
 	since: z.iso.datetime().optional(),
 }).refine((b) => b.payoutId !== undefined || b.since !== undefined, "give payoutId, or since to fetch every payout paid since then");
 
