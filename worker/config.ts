@@ -6,6 +6,7 @@ import { TikTokAccount } from "./connectors/tiktok/account";
 import { WooCommerceAccount } from "./connectors/woocommerce/account";
 import { Channel } from "./model/order";
 import type { Env } from "./env";
+import { Dict } from "./model/dict";
 
 const Count = z.number().int().nonnegative();
 
@@ -134,14 +135,25 @@ const DeliveryConfig = z.object({
 });
 export type DeliveryConfig = z.infer<typeof DeliveryConfig>;
 
+/** The scheduled reconciliation sweep (durable-objects/channel-sweep.ts): how far back and how much per run. */
+const SweepConfig = z.object({
+	/** A connection's first sweep reads orders updated this long ago (Shopify may deliver a day late). */
+	lookbackHours: z.number().positive().max(24 * 60).default(24),
+	/** Each sweep re-reads this far before its cursor; deduplication makes the overlap harmless. */
+	overlapMinutes: z.number().int().min(0).max(24 * 60).default(5),
+	/** Pages read per run and connection, so one run stays well inside the channel's rate limits. */
+	maxPagesPerRun: z.number().int().positive().max(500).default(20),
+});
+export type SweepConfig = z.infer<typeof SweepConfig>;
+
 const BundleComponent = z.object({ sku: z.string().min(1), quantity: z.number().int().positive() });
 
 const InventoryConfig = z
 	.object({
 		/** Units per SKU never promised to any channel. */
-		safetyStock: z.record(z.string(), Count).default({}),
+		safetyStock: Dict(Count).prefault({}),
 		/** Bundle and kit SKUs: sold as one line, stocked only as their components. */
-		bundles: z.record(z.string(), z.array(BundleComponent).min(1)).default({}),
+		bundles: Dict(z.array(BundleComponent).min(1)).prefault({}),
 	})
 	.refine(
 		(inv) => Object.values(inv.bundles).every((parts) => parts.every((part) => !(part.sku in inv.bundles))),
@@ -171,6 +183,7 @@ const ConfigSchema = z.object({
 	TRACKING: z.array(TrackingConfig).default([]),
 	FULFILLMENT: FulfillmentConfig.prefault({}),
 	DELIVERY: DeliveryConfig.prefault({}),
+	SWEEP: SweepConfig.prefault({}),
 	/** The ERP every booked order and payout is posted to; none when absent. */
 	ERP: NetSuiteAccount.optional(),
 }).superRefine((c, ctx) => {
@@ -226,6 +239,7 @@ export interface Config {
 	tracking: Map<string, Tracking>;
 	fulfillment: FulfillmentConfig;
 	delivery: DeliveryConfig;
+	sweep: SweepConfig;
 	inventory: InventoryConfig;
 	storefrontOrigins: Set<string>;
 	availability: { cacheSeconds: number };
@@ -327,6 +341,7 @@ export function loadConfig(env: Env): Config {
 		tracking,
 		fulfillment: parsed.data.FULFILLMENT,
 		delivery: parsed.data.DELIVERY,
+		sweep: parsed.data.SWEEP,
 		connections,
 		inventory: parsed.data.INVENTORY,
 		storefrontOrigins: new Set(parsed.data.STOREFRONT_ORIGINS),

@@ -18,7 +18,7 @@ export function parseChange(event: ReceivedEvent): { ok: true; change: OrderChan
 		case "shopify": {
 			let body: unknown;
 			try {
-				body = parseShopifyJson(event.rawBody);
+				body = parseShopifyJson(event.rawBody.replace(/^\uFEFF/, "")); // JSON may start with a BOM (RFC 8259 §8.1)
 			} catch (error) {
 				return { ok: false, error: `body is not JSON: ${(error as Error).message}` };
 			}

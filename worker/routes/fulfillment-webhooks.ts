@@ -8,7 +8,8 @@ import { BodyTooLarge, failure, json, readBody } from "../http";
 import { MAX_WEBHOOK_BYTES } from "./webhooks";
 import { verifyWithSecret } from "../secrets";
 
-const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+// The BOM is kept: signatures are over every byte sent, and the text is what they are checked on.
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /** The raw body as text, or the response that refuses it. */
 export async function readText(request: Request): Promise<{ text: string } | { response: Response }> {

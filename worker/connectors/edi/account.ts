@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { Currency } from "../../model/money";
+import { Dict } from "../../model/dict";
 
 /**
  * One EDI trading partner (a retailer) as a connection's config block. The partner's AS2/VAN
@@ -23,7 +24,7 @@ const Qualifier = z.string().regex(/^[A-Z0-9]{2}$/);
 const ItemMap = z
 	.union([z.record(z.string().regex(/^[A-Z0-9]{2}:.+$/, "<qualifier>:<value>, e.g. UP:012345678905"), z.string().min(1)), z.record(Qualifier, z.record(z.string().min(1), z.string().min(1)))])
 	.transform((map): Record<string, string> => {
-		const flat: Record<string, string> = {};
+		const flat: Record<string, string> = Object.create(null);
 		for (const [key, value] of Object.entries(map)) {
 			if (typeof value === "string") flat[key] = value;
 			else for (const [id, sku] of Object.entries(value as Record<string, string>)) flat[`${key}:${id}`] = sku;
@@ -61,7 +62,7 @@ export const EdiAccount = z.object({
 	/** REF*IA (our vendor number at the retailer), echoed on 810s when set. */
 	vendorNumber: z.string().min(1).max(30).optional(),
 	/** Carrier name (as a 3PL reports it) → SCAC for TD503; common ones are built in. */
-	carrierScac: z.record(z.string(), z.string().regex(/^[A-Z0-9]{2,4}$/)).default({}),
+	carrierScac: Dict(z.string().regex(/^[A-Z0-9]{2,4}$/)).prefault({}),
 	/** Write a line break after each segment terminator (readable; some gateways refuse it). */
 	newline: z.boolean().default(false),
 	/** Base URL override (sandbox): replaces gatewayUrl when set. */

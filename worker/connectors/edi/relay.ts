@@ -17,6 +17,7 @@ import type { ControlAllocator, ControlNumbers } from "./control";
 import { type GroupAcknowledgment, type ItemIds, type LineStatus, build810, build846, build855, build856, build997 } from "./documents";
 import type { PurchaseOrderDetails } from "./po850";
 import { FUNCTIONAL_IDS, type SegmentData, writeX12, x12Stamp } from "./x12";
+import { dict } from "../../model/dict";
 
 export type RelayOptions = {
 	timeoutMs: number;
@@ -25,7 +26,7 @@ export type RelayOptions = {
 };
 
 /** Built-in SCACs for the carrier names 3PLs report; the account's carrierScac adds or overrides. */
-const SCAC: Record<string, string> = {
+const SCAC: Record<string, string> = dict({
 	ups: "UPSN",
 	"ups ground": "UPSN",
 	fedex: "FDEG",
@@ -35,7 +36,7 @@ const SCAC: Record<string, string> = {
 	dhl: "DHLC",
 	"dhl ecommerce": "DHLC",
 	ontrac: "OTRC",
-};
+});
 
 /** One interchange from ordersync to the partner: a functional group per entry, its sets in order. */
 export function ediInterchange(account: EdiAccount, numbers: ControlNumbers, groups: Array<{ setId: string; sets: SegmentData[][] }>): string {

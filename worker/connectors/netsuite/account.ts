@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { FeeCategory } from "../../model/settlement";
+import { Dict } from "../../model/dict";
 
 const SecretName = z.string().regex(/^[A-Z][A-Z0-9_]*$/, "the name of a secret binding, e.g. NETSUITE_TOKEN_SECRET");
 /** NetSuite internal ids are numeric strings ("123"). */
@@ -37,7 +38,7 @@ export const NetSuiteAccount = z.object({
 	endpoint: z.url().optional(),
 	subsidiary: InternalId.optional(),
 	/** SKU → item internal id; a SKU not listed is looked up by its item name (SuiteQL) and cached. */
-	items: z.record(z.string(), InternalId).default({}),
+	items: Dict(InternalId).prefault({}),
 	/** Non-inventory items for the order's other lines. */
 	shippingItem: InternalId,
 	discountItem: InternalId,

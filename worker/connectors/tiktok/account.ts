@@ -41,5 +41,5 @@ export function shippingProviderFor(account: Pick<TikTokAccount, "shippingProvid
 	if (wanted) {
 		for (const [name, id] of Object.entries(setting)) if (name.trim().toLowerCase() === wanted) return id;
 	}
-	return setting["*"] ?? null;
+	return Object.hasOwn(setting, "*") ? setting["*"]! : null;
 }
