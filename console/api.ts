@@ -2,14 +2,15 @@
 // an OpsError (status 0 when the worker could not be reached or did not answer in time).
 import { z } from "zod";
 import { OpsError, type Ops, type Role } from "./ports";
-import { ApiError, ExceptionDetail, ExceptionItem, FlowEvent, OrderView, PayoutItem, PayoutReport, PayoutSync, PayoutUpload, ReplayResult, SkuDetail } from "./protocol";
+import { ApiError, ExceptionDetail, ExceptionItem, FlowEvent, OrderView, PayoutItem, PayoutReport, PayoutSync, PayoutUpload, ReplayResult, SkuDetail, SweepList, SweepRun } from "./protocol";
 
 export const REQUEST_TIMEOUT_MS = 10_000;
 /**
- * A payout sync fetches each payout from the channel in turn (up to 15 s each, on the worker), and
- * an upload parses and matches a file of thousands of lines: they get longer than a look-up.
+ * A payout sync fetches each payout from the channel in turn (up to 15 s each, on the worker), an
+ * upload parses and matches a file of thousands of lines, and a sweep run reads the channel's pages
+ * and orders: they get longer than a look-up.
  */
-export const PAYOUT_WRITE_TIMEOUT_MS = 300_000;
+export const WRITE_TIMEOUT_MS = 300_000;
 
 const FlowsPage = z.looseObject({ events: z.array(FlowEvent), cursor: z.number().int() });
 export type FlowsPage = z.infer<typeof FlowsPage>;
@@ -40,7 +41,7 @@ export class OpsClient implements Ops {
 		this.#base = url.replace(/\/+$/, "");
 		this.#token = token;
 		this.#timeoutMs = options.timeoutMs ?? REQUEST_TIMEOUT_MS;
-		this.#writeTimeoutMs = options.writeTimeoutMs ?? PAYOUT_WRITE_TIMEOUT_MS;
+		this.#writeTimeoutMs = options.writeTimeoutMs ?? WRITE_TIMEOUT_MS;
 		this.#fetch = options.fetch ?? fetch;
 	}
 
@@ -109,6 +110,16 @@ export class OpsClient implements Ops {
 	async uploadAmazonReport(connection: string, report: string | Uint8Array): Promise<PayoutUpload> {
 		const path = `/ops/settlements/${encodeURIComponent(connection)}/amazon-report`;
 		return (await this.#call("POST", path, PayoutUpload, { body: { text: report, type: "text/tab-separated-values; charset=utf-8" }, timeoutMs: this.#writeTimeoutMs })).data;
+	}
+
+	/** Each connection's reconciliation sweep, with its last `runs` runs. */
+	async sweeps(runs: number): Promise<SweepList> {
+		return (await this.#call("GET", `/ops/sweeps?runs=${runs}`, SweepList)).data;
+	}
+
+	/** Sweeps one connection now and answers with the run when it is done (operator token only). */
+	async runSweep(connection: string): Promise<SweepRun> {
+		return (await this.#call("POST", `/ops/sweeps/${encodeURIComponent(connection)}/run`, SweepRun, { timeoutMs: this.#writeTimeoutMs })).data;
 	}
 
 	/** Kept flow events after `after`, oldest first; `cursor` is where to ask from next. */

@@ -22,6 +22,10 @@ Usage:
                                    fetch payouts from the channel and reconcile them (operator)
   ordersync payouts upload <conn> <file.tsv>
                                    reconcile an Amazon V2 settlement report (operator)
+  ordersync sweeps                 each connection's sweep: cursor, last run, what it recovered
+                                   (sweeps find orders whose webhooks never came, stock that drifted)
+  ordersync sweeps --runs <n>      … and its last n runs (1–50)
+  ordersync sweep <connection>     sweep one connection now and print the run (operator)
 
 Options:
   --url <url>        the worker (default: $ORDERSYNC_URL, else ${DEFAULT_URL})
@@ -35,11 +39,12 @@ Options:
   payouts:     --limit <n> (default 100)
                sync: --payout <id> (that payout), or --since <date> (every payout paid
                since then: 2026-01-01 or 2026-01-01T00:00:00Z)
+  sweeps:      --runs <n> (default 1)
 
 Exit codes:
-  0 ok · 1 the operation failed (e.g. a replay was refused, a settlement report was invalid,
-  or some of several failed) · 2 usage error (or a file that cannot be read) · 3 not found ·
-  4 unauthorized or forbidden (401/403) · 5 worker unreachable
+  0 ok · 1 the operation failed (e.g. a replay or a sweep was refused, a sweep run failed, a
+  settlement report was invalid, or some of several failed) · 2 usage error (or a file that
+  cannot be read) · 3 not found · 4 unauthorized or forbidden (401/403) · 5 worker unreachable
 
 In the console press ? for its keys, q to quit.`;
 
@@ -56,7 +61,10 @@ export type Command =
 	/** One payout (`payoutId`), or every payout paid since `since` (an ISO 8601 UTC time). */
 	| { name: "payouts"; action: "sync"; connection: string; payoutId: string | null; since: string | null }
 	| { name: "payouts"; action: "upload"; connection: string; file: string }
-	| { name: "payout"; connection: string; payoutId: string };
+	| { name: "payout"; connection: string; payoutId: string }
+	/** Each connection's reconciliation sweep, with its last `runs` runs. */
+	| { name: "sweeps"; runs: number }
+	| { name: "sweep"; connection: string };
 
 export type Invocation = { help: true } | { help: false; command: Command; url: string; token: string; json: boolean };
 
@@ -76,6 +84,7 @@ const OPTIONS = {
 	all: { type: "boolean" },
 	payout: { type: "string" },
 	since: { type: "string" },
+	runs: { type: "string" },
 } as const;
 
 /** Which subcommands take which of the subcommand-specific flags. */
@@ -88,6 +97,9 @@ const FLAGS_OF: Record<Command["name"], string[]> = {
 	replay: ["all", "kind", "text"],
 	payouts: ["limit", "payout", "since"],
 	payout: [],
+	sweeps: ["runs"],
+	/** Refused by `sweep` itself, with its own word, as payouts sync and upload refuse --limit. */
+	sweep: ["runs"],
 };
 const COMMON = new Set(["help", "json", "url", "token"]);
 
@@ -116,7 +128,7 @@ export function parseInvocation(argv: string[], env: Record<string, string | und
 	return { help: false, command, url, token, json: values.json ?? false };
 }
 
-type Values = { after?: string; limit?: string; follow?: boolean; status?: string; kind?: string; text?: string; all?: boolean; payout?: string; since?: string };
+type Values = { after?: string; limit?: string; follow?: boolean; status?: string; kind?: string; text?: string; all?: boolean; payout?: string; since?: string; runs?: string };
 
 function buildCommand(name: Command["name"], args: string[], values: Values): Command {
 	const one = (what: string): string => {
@@ -157,6 +169,13 @@ function buildCommand(name: Command["name"], args: string[], values: Values): Co
 			if (args.length !== 2 || !first || !second) throw new UsageError("payout takes a connection and a payout id: payout <connection> <payout id>");
 			return { name, connection: first, payoutId: second };
 		}
+		case "sweeps":
+			if (args.length > 0) throw new UsageError(`sweeps takes no arguments (got ${args.join(" ")}); to run one: sweep <connection>`);
+			return { name, runs: values.runs === undefined ? 1 : count("runs", values.runs, 1, 50) };
+		case "sweep":
+			if (values.runs !== undefined) throw new UsageError("--runs does not apply to sweep");
+			if (args.length !== 1 || !args[0]) throw new UsageError("sweep takes one connection: sweep <connection>");
+			return { name, connection: args[0] };
 	}
 }
 

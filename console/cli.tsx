@@ -7,23 +7,19 @@ import { App } from "./app";
 import { EXIT, HELP, parseInvocation, UsageError } from "./args";
 import { runCommand } from "./commands";
 import { FlowStream } from "./stream";
-import { parseSweepInvocation, runSweepCommand, SWEEP_HELP } from "./sweeps";
 
 /** Runs the command line; resolves with the exit code. */
 export async function main(argv: string[], env: Record<string, string | undefined> = process.env): Promise<number> {
 	let invocation;
 	try {
-		// `sweeps` and `sweep <connection>` have their own parser (console/sweeps.ts).
-		const sweep = parseSweepInvocation(argv, env);
-		if (sweep && !sweep.help) return await runSweep(sweep.command, sweep);
-		invocation = sweep ?? parseInvocation(argv, env);
+		invocation = parseInvocation(argv, env);
 	} catch (error) {
 		if (!(error instanceof UsageError)) throw error;
 		process.stderr.write(`ordersync: ${error.message}\n`);
 		return EXIT.usage;
 	}
 	if (invocation.help) {
-		process.stdout.write(`${HELP}\n\n${SWEEP_HELP}\n`);
+		process.stdout.write(`${HELP}\n`);
 		return EXIT.ok;
 	}
 	const { command, url, token, json } = invocation;
@@ -34,16 +30,6 @@ export async function main(argv: string[], env: Record<string, string | undefine
 	});
 	try {
 		return command.name === "console" ? await openConsole(url, token, env) : await runCommand(command, { url, token, json });
-	} catch (error) {
-		process.stderr.write(`ordersync: ${error instanceof Error ? error.message : String(error)}\n`);
-		return EXIT.failed;
-	}
-}
-
-/** `sweeps` / `sweep <connection>`: anything but an ops error (handled there) fails like the other subcommands. */
-async function runSweep(...args: Parameters<typeof runSweepCommand>): Promise<number> {
-	try {
-		return await runSweepCommand(...args);
 	} catch (error) {
 		process.stderr.write(`ordersync: ${error instanceof Error ? error.message : String(error)}\n`);
 		return EXIT.failed;

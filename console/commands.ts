@@ -6,7 +6,7 @@ import { EXIT, type Command } from "./args";
 import { erpStatusText, feeBreakdown, feeTotal, formatAmount, formatDate, lineStatusText, matchedText } from "./format";
 import { orderedOf } from "./order-lines";
 import { OpsError } from "./ports";
-import type { Delivery, FlowEvent, OrderView, PayoutItem, PayoutReport, PayoutSync, SkuDetail } from "./protocol";
+import type { Delivery, FlowEvent, OrderView, PayoutItem, PayoutReport, PayoutSync, SkuDetail, SweepList, SweepRun } from "./protocol";
 import { FlowStream } from "./stream";
 
 export type Output = { out(text: string): void; err(text: string): void };
@@ -58,6 +58,17 @@ export async function runCommand(command: Exclude<Command, { name: "console" }>,
 				const report = await ops.payout(command.connection, command.payoutId);
 				print(report, () => payoutText(report));
 				return EXIT.ok;
+			}
+			case "sweeps": {
+				const list = await ops.sweeps(command.runs);
+				print(list, () => sweepsText(list, command.runs));
+				return EXIT.ok;
+			}
+			case "sweep": {
+				// A run that failed exits 1 like a refused one (already running, rate limited).
+				const run = await ops.runSweep(command.connection);
+				print(run, () => runText(command.connection, run));
+				return run.status === "failed" ? EXIT.failed : EXIT.ok;
 			}
 		}
 	} catch (error) {
@@ -300,4 +311,65 @@ function syncText(result: PayoutSync, since: string | null): string {
 		return `ok    ${r.payoutId}  ${r.status ?? "reconciled"}${r.summary ? `  matched ${matchedText(r.summary.matched)}` : ""}${exceptions}`;
 	});
 	return [...lines, `reconciled ${result.reconciled} of ${result.total} payout${result.total === 1 ? "" : "s"}`].join("\n");
+}
+
+function driftText(drift: SweepRun["drift"]): string {
+	if (!drift) return "not checked";
+	const base = `${drift.drifted.length} of ${drift.checked} drifted, ${drift.repushed} pushed again`;
+	return drift.error ? `${base} (${drift.error})` : base;
+}
+
+function sweepOutcome(run: SweepRun): string {
+	if (run.status === "rate_limited") return `rate limited, goes on at ${time(run.retryAt)}`;
+	if (run.status === "failed") return `failed: ${run.error ?? "?"}`;
+	if (run.status === "partial") return "partial: page cap reached, the next run goes on";
+	return run.status;
+}
+
+/** One row per connection, then (with --runs above 1) each connection's recent runs. */
+function sweepsText(list: SweepList, runs: number): string {
+	const rows = [["CONNECTION", "CHANNEL", "CURSOR", "LAST RUN", "READ", "RECOVERED", "DRIFTED", "STATUS"]];
+	for (const item of list.items) {
+		if (item.skipped) {
+			rows.push([item.connection, item.channel, "—", "—", "", "", "", `not swept: ${item.skipped}`]);
+			continue;
+		}
+		const last = item.lastRun;
+		const status = item.running ? "running" : last ? sweepOutcome(last) : "never run";
+		rows.push([
+			item.connection,
+			item.channel,
+			time(item.cursor),
+			last ? `${time(last.startedAt)} (${last.trigger})` : "—",
+			last ? String(last.ordersSeen) : "",
+			last ? String(last.recovered) : "",
+			last?.drift ? String(last.drift.drifted.length) : "",
+			status,
+		]);
+	}
+	const lines = [table(rows, [4, 5, 6])];
+	if (runs > 1) {
+		for (const item of list.items) {
+			if (!item.runs?.length) continue;
+			const history = [["RUN", "STARTED", "TRIGGER", "PAGES", "READ", "RECOVERED", "DUPLICATES", "STATUS"]];
+			for (const run of item.runs) history.push([String(run.id), time(run.startedAt), run.trigger, String(run.pages), String(run.ordersSeen), String(run.recovered), String(run.duplicates), sweepOutcome(run)]);
+			lines.push("", item.connection, indent(table(history, [0, 3, 4, 5, 6])));
+		}
+	}
+	return lines.join("\n");
+}
+
+/** One run: its window, what it read and recovered, the stock check, and where the cursor is. */
+function runText(connection: string, run: SweepRun): string {
+	const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+	const recovered = run.recoveredOrders.length > 0 ? `: ${run.recoveredOrders.join(", ")}${run.recovered > run.recoveredOrders.length ? ", …" : ""}` : "";
+	return [
+		`sweep ${connection}  run ${run.id} (${run.trigger})  ${sweepOutcome(run)}`,
+		`  window     ${run.window ? `${time(run.window.from)} – ${time(run.window.until)}` : "—"}`,
+		`  read       ${plural(run.ordersSeen, "order")} on ${plural(run.pages, "page")}`,
+		`  recovered  ${run.recovered}${recovered}`,
+		`  known      ${run.duplicates} already in, ${run.stale} older than held${run.failed > 0 ? `, ${run.failed} unreadable (set aside)` : ""}`,
+		`  stock      ${driftText(run.drift)}`,
+		`  cursor     ${time(run.nextCursor)}`,
+	].join("\n");
 }

@@ -304,3 +304,48 @@ export type PayoutSync = z.infer<typeof PayoutSync>;
 /** POST /ops/settlements/:connection/amazon-report: 201 reconciled, or 200 duplicate (the same file again). */
 export const PayoutUpload = z.looseObject({ status: z.string(), report: PayoutReport });
 export type PayoutUpload = z.infer<typeof PayoutUpload>;
+
+/** A sweep's stock check: SKUs whose channel count differed from ordersync's, pushed again. */
+export const Drift = z.looseObject({ checked: z.number(), drifted: z.array(z.looseObject({ sku: z.string() })), repushed: z.number(), error: z.string().nullish() });
+export type Drift = z.infer<typeof Drift>;
+
+/** One reconciliation sweep run (POST /ops/sweeps/:connection/run answers with one). */
+export const SweepRun = z.looseObject({
+	id: z.number(),
+	/** cron, manual (an operator), retry (the alarm after a rate limit) */
+	trigger: z.string(),
+	/** running, complete, partial, rate_limited, failed, interrupted */
+	status: z.string(),
+	startedAt: z.string(),
+	finishedAt: z.string().nullable(),
+	window: z.looseObject({ from: z.string(), until: z.string() }).nullable(),
+	pages: z.number(),
+	ordersSeen: z.number(),
+	recovered: z.number(),
+	duplicates: z.number(),
+	stale: z.number(),
+	failed: z.number(),
+	recoveredOrders: z.array(z.string()),
+	drift: Drift.nullable(),
+	error: z.string().nullable(),
+	nextCursor: z.string().nullable(),
+	retryAt: z.string().nullable(),
+});
+export type SweepRun = z.infer<typeof SweepRun>;
+
+/** One connection's sweep in GET /ops/sweeps; a connection that is not swept says why in `skipped`. */
+export const SweepItem = z.looseObject({
+	connection: z.string(),
+	channel: z.string(),
+	skipped: z.string().optional(),
+	cursor: z.string().nullish(),
+	retryAt: z.string().nullish(),
+	running: z.boolean().optional(),
+	lastRun: SweepRun.nullish(),
+	runs: z.array(SweepRun).optional(),
+});
+export type SweepItem = z.infer<typeof SweepItem>;
+
+/** GET /ops/sweeps?runs=N: every connection's sweep, and the sweep settings. */
+export const SweepList = z.looseObject({ settings: z.looseObject({}).optional(), items: z.array(SweepItem) });
+export type SweepList = z.infer<typeof SweepList>;

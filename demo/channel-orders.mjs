@@ -43,7 +43,10 @@ export async function placeOn(sandboxUrl, channel, lines) {
 				const total = (Number(l.price) * l.quantity).toFixed(2);
 				return { ...order727.line_items[0], id: 1000 + i, name: l.title, sku: l.sku, quantity: l.quantity, subtotal: total, total, subtotal_tax: "0.00", total_tax: "0.00", taxes: [] };
 			});
-			const { order } = await call(sandboxUrl, "/sandbox/woocommerce/orders", { order: { ...order727, line_items: lineItems } });
+			// Untaxed lines plus the fixture's shipping: the order's own totals must add up, as the ERP checks.
+			const total = (lineItems.reduce((sum, l) => sum + Number(l.total), 0) + Number(order727.shipping_total)).toFixed(2);
+			const totals = { total, total_tax: "0.00", cart_tax: "0.00", tax_lines: [] };
+			const { order } = await call(sandboxUrl, "/sandbox/woocommerce/orders", { order: { ...order727, ...totals, line_items: lineItems } });
 			await call(sandboxUrl, `/sandbox/woocommerce/orders/${order.id}/webhook`, { topic: "order.created", connection: "woocommerce" });
 			return order.id;
 		}

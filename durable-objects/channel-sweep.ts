@@ -26,6 +26,7 @@ export const MIGRATIONS = [
 		pages INTEGER NOT NULL DEFAULT 0,
 		seen INTEGER NOT NULL DEFAULT 0,
 		recovered INTEGER NOT NULL DEFAULT 0,
+		updated INTEGER NOT NULL DEFAULT 0,
 		duplicates INTEGER NOT NULL DEFAULT 0,
 		stale INTEGER NOT NULL DEFAULT 0,
 		failed INTEGER NOT NULL DEFAULT 0,
@@ -57,6 +58,8 @@ export type SweepRun = {
 	pages: number;
 	ordersSeen: number;
 	recovered: number;
+	/** Orders ordersync knew, of which it now has a newer version whose webhook never came. */
+	updated: number;
 	duplicates: number;
 	stale: number;
 	failed: number;
@@ -99,6 +102,7 @@ type RunRow = {
 	pages: number;
 	seen: number;
 	recovered: number;
+	updated: number;
 	duplicates: number;
 	stale: number;
 	failed: number;
@@ -120,7 +124,7 @@ const MIN_WAIT_MS = 1_000;
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-type Counts = { seen: number; recovered: number; duplicates: number; stale: number; failed: number; recoveredOrders: string[] };
+type Counts = { seen: number; recovered: number; updated: number; duplicates: number; stale: number; failed: number; recoveredOrders: string[] };
 
 /**
  * The reconciliation sweep of one connection (addressed by the connection id): reads the orders
@@ -216,7 +220,7 @@ export class ChannelSweep extends DurableObject<Env> {
 	async #sweep(connection: Connection, runId: number): Promise<SweepRunResult> {
 		const config = loadConfig(this.env).sweep;
 		const source = orderSource(this.env, connection);
-		const counts: Counts = { seen: 0, recovered: 0, duplicates: 0, stale: 0, failed: 0, recoveredOrders: [] };
+		const counts: Counts = { seen: 0, recovered: 0, updated: 0, duplicates: 0, stale: 0, failed: 0, recoveredOrders: [] };
 		let status: SweepRunStatus = "complete";
 		let error: string | null = null;
 		let retryAt: number | null = null;
@@ -325,8 +329,8 @@ export class ChannelSweep extends DurableObject<Env> {
 		this.ctx.storage.transactionSync(() => {
 			this.#sql.exec("UPDATE state SET cursor = ?, resume = ?, retry_at = ? WHERE id = 1", progress.cursor, progress.resume ? JSON.stringify(progress.resume) : null, progress.retryAt);
 			this.#sql.exec(
-				"UPDATE runs SET pages = pages + ?, seen = ?, recovered = ?, duplicates = ?, stale = ?, failed = ?, recovered_orders = ?, next_cursor = ? WHERE id = ?",
-				pages, counts.seen, counts.recovered, counts.duplicates, counts.stale, counts.failed, JSON.stringify(counts.recoveredOrders), progress.cursor, runId,
+				"UPDATE runs SET pages = pages + ?, seen = ?, recovered = ?, updated = ?, duplicates = ?, stale = ?, failed = ?, recovered_orders = ?, next_cursor = ? WHERE id = ?",
+				pages, counts.seen, counts.recovered, counts.updated, counts.duplicates, counts.stale, counts.failed, JSON.stringify(counts.recoveredOrders), progress.cursor, runId,
 			);
 		});
 	}
@@ -346,6 +350,9 @@ function count(counts: Counts, outcome: SweepOutcome, key: string): void {
 		case "recovered":
 			counts.recovered++;
 			if (counts.recoveredOrders.length < KEEP_RECOVERED) counts.recoveredOrders.push(key);
+			return;
+		case "updated":
+			counts.updated++;
 			return;
 		case "duplicate":
 			counts.duplicates++;
@@ -369,6 +376,7 @@ function toRun(row: RunRow): SweepRun {
 		pages: row.pages,
 		ordersSeen: row.seen,
 		recovered: row.recovered,
+		updated: row.updated,
 		duplicates: row.duplicates,
 		stale: row.stale,
 		failed: row.failed,
@@ -383,6 +391,7 @@ function toRun(row: RunRow): SweepRun {
 /** "shopify-demo: 120 orders read, 2 recovered, 0 drifted", and why it stopped if it did. */
 export function sweptDetail(connection: string, run: SweepRun): string {
 	const parts = [`${run.ordersSeen} order${run.ordersSeen === 1 ? "" : "s"} read`, `${run.recovered} recovered`];
+	if (run.updated > 0) parts.push(`${run.updated} updated`);
 	if (run.failed > 0) parts.push(`${run.failed} unreadable`);
 	parts.push(run.drift ? `${run.drift.drifted.length} drifted` : "stock not checked");
 	const why =

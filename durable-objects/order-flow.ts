@@ -833,7 +833,10 @@ export class OrderFlow extends DurableObject<Env> {
 
 		const order = this.#get<CanonicalOrder>("order")!;
 		const connection = config.connections.get(order.connection);
-		const channelLines = channelQuantities(carried, config.inventory.bundles, order);
+		const earlier = this.#sql
+			.exec<{ line_id: string; n: number }>("SELECT line_id, SUM(quantity) AS n FROM shipment_commits WHERE shipment_id != ? GROUP BY line_id", notice.shipmentId)
+			.toArray();
+		const channelLines = channelQuantities(carried, config.inventory.bundles, order, new Map(earlier.map((r) => [r.line_id, r.n])));
 		const after = this.#outbox.get(`3pl.order:${route?.location ?? location}`) ? `3pl.order:${route?.location ?? location}` : undefined;
 		if (connection && relaysFulfillment(connection) && channelLines.length > 0) {
 			this.#outbox.enqueue({
@@ -851,7 +854,8 @@ export class OrderFlow extends DurableObject<Env> {
 				after,
 			});
 		}
-		if (config.erp?.connections[order.connection] && this.#outbox.get("erp.order")) {
+		// A parcel with only part of a bundle's components fulfils no whole channel line: nothing to book.
+		if (config.erp?.connections[order.connection] && this.#outbox.get("erp.order") && channelLines.length > 0) {
 			const first = !this.#outbox.has(["erp.fulfillment"]);
 			this.#outbox.enqueue({
 				id: `erp.fulfillment:${notice.shipmentId}`,
@@ -1277,20 +1281,26 @@ function shipmentDetail(notice: ShipmentNotice): string {
 
 /**
  * The channel's own lines and quantities for what one shipment carried. A bundle line counts as
- * shipped as many times as its components in this shipment make whole bundles.
+ * shipped as many times as this shipment completes whole bundles: its components here, with those
+ * that `earlier` shipments carried (a bundle's parts may leave in different parcels).
  */
 function channelQuantities(
 	carried: Array<{ lineId: string; sku: string; quantity: number }>,
 	bundles: Record<string, Array<{ sku: string; quantity: number }>>,
 	order: CanonicalOrder,
+	earlier: Map<string, number>,
 ): Array<{ channelLineId: string; quantity: number }> {
 	const out: Array<{ channelLineId: string; quantity: number }> = [];
+	const here = (lineId: string) => carried.filter((c) => c.lineId === lineId).reduce((n, c) => n + c.quantity, 0);
 	for (const line of order.lines) {
 		if (line.sku === null) continue;
 		const parts = bundles[line.sku];
-		const quantity = parts
-			? Math.min(...parts.map((p) => Math.floor((carried.find((c) => c.lineId === `${line.channelLineId}#${p.sku}`)?.quantity ?? 0) / p.quantity)))
-			: carried.filter((c) => c.lineId === line.channelLineId).reduce((n, c) => n + c.quantity, 0);
+		const whole = (withThis: boolean) =>
+			Math.min(...parts!.map((p) => {
+				const lineId = `${line.channelLineId}#${p.sku}`;
+				return Math.floor(((earlier.get(lineId) ?? 0) + (withThis ? here(lineId) : 0)) / p.quantity);
+			}));
+		const quantity = parts ? whole(true) - whole(false) : here(line.channelLineId);
 		if (quantity > 0) out.push({ channelLineId: line.channelLineId, quantity });
 	}
 	return out;

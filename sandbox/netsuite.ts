@@ -242,7 +242,7 @@ const SEED_CUSTOMERS: Array<[string, string]> = [
 	["505", "Retailer EDI Customer"],
 	["506", "Shopify Outlet Customer"],
 ];
-const DEMO_SKUS = ["TEE-BLK-S", "TEE-BLK-M", "TEE-BLK-L", "TEE-WHT-M", "HOOD-GRY-M", "HOOD-GRY-L", "CAP-NVY", "SOCK-3PK", "TOTE-NAT", "BEANIE-RED", "GIFT-SET", "SOCK-6PK"];
+const DEMO_SKUS = ["TEE-BLK-S", "TEE-BLK-M", "TEE-BLK-L", "TEE-WHT-M", "HOOD-GRY-M", "HOOD-GRY-L", "CAP-NVY", "SOCK-3PK", "TOTE-NAT", "BEANIE-RED", "GIFT-SET", "SOCK-6PK", "PRINT-SOHO"];
 const NON_INVENTORY: Array<[string, string]> = [
 	["900", "SHIPPING"],
 	["901", "DISCOUNT"],

@@ -77,6 +77,22 @@ describe("the fulfilment loop", () => {
 		expect(events[0]!.events.map((e) => e.status)).toEqual(["IN_TRANSIT", "DELIVERED"]);
 	});
 
+	it("fulfils a bundle on the channel once its parts, shipped in two parcels, are all out", async () => {
+		await stock("TEE-BLK-M", 5, "wh-east");
+		await stock("CAP-NVY", 5, "wh-east");
+		const { id, key, body } = await placeOrder([{ sku: "GIFT-SET", quantity: 1 }]);
+		await eventually(() => view(id), (v) => v?.status === "accepted");
+		// The warehouse ships the shirt in one parcel and the cap in another.
+		await sandbox("/sandbox/shipbob/ship", { json: { match: key, split: true } });
+		expect(await deliverCallbacks(key)).toEqual([200, 200]);
+		const fulfilled = await eventually(() => view(id), (v) => v?.status === "fulfilled" && v.deliveries.every((d) => d.status === "delivered"));
+		expect(fulfilled!.shipments).toHaveLength(2);
+		// One fulfilment, with the parcel that completed the set: the channel's line, once.
+		const channel = await fulfillments(id);
+		expect(channel).toHaveLength(1);
+		expect(channel[0]!.lineItems).toEqual([{ lineItemId: expect.stringMatching(new RegExp(`${String(body.line_items[0]!.id)}$`)), quantity: 1 }]);
+	});
+
 	it("splits an order across locations only when no single one holds it, and ships each part", async () => {
 		const [a, b] = [uniqueSku("split-a"), uniqueSku("split-b")];
 		await stock(a, 3, "wh-east");

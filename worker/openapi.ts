@@ -294,6 +294,7 @@ const SweepRun = z.looseObject({
 	pages: Count,
 	ordersSeen: Count,
 	recovered: Count,
+	updated: Count.describe("Known orders brought up to a newer version whose webhook never came"),
 	duplicates: Count,
 	stale: Count,
 	failed: Count,

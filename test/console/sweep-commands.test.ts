@@ -2,9 +2,10 @@
 // --json, what is sent to the worker, and the exit codes (0 ok, 1 failed or refused, 2 usage,
 // 3 not found, 4 forbidden, 5 unreachable). Argument errors go through `main`, as typed.
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { EXIT } from "../../console/args";
+import { EXIT, parseInvocation, type Command } from "../../console/args";
 import { main } from "../../console/cli";
-import { parseSweepInvocation, runSweepCommand, type SweepCommand, type SweepRun } from "../../console/sweeps";
+import { runCommand } from "../../console/commands";
+import type { SweepRun } from "../../console/protocol";
 
 const env = { ORDERSYNC_URL: "http://ordersync.test", ORDERSYNC_TOKEN: "tok" };
 
@@ -51,7 +52,7 @@ const list = {
 
 type Sent = { method: string; path: string; auth: string | null };
 
-async function run(command: SweepCommand, answer: (method: string, path: string) => [number, unknown], json = false) {
+async function run(command: Extract<Command, { name: "sweeps" | "sweep" }>, answer: (method: string, path: string) => [number, unknown], json = false) {
 	const sent: Sent[] = [];
 	vi.stubGlobal("fetch", async (url: string, init: RequestInit) => {
 		sent.push({ method: init.method ?? "GET", path: url.slice("http://ordersync.test".length), auth: new Headers(init.headers).get("Authorization") });
@@ -60,7 +61,7 @@ async function run(command: SweepCommand, answer: (method: string, path: string)
 	});
 	const out: string[] = [];
 	const err: string[] = [];
-	const exit = await runSweepCommand(command, { url: "http://ordersync.test", token: "tok", json }, { out: (t) => void out.push(t), err: (t) => void err.push(t) });
+	const exit = await runCommand(command, { url: "http://ordersync.test", token: "tok", json }, { out: (t) => void out.push(t), err: (t) => void err.push(t) });
 	return { exit, out: out.join("\n"), err: err.join("\n"), sent };
 }
 
@@ -130,19 +131,19 @@ describe("ordersync sweep <connection>", () => {
 			throw new TypeError("fetch failed", { cause: Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }) });
 		});
 		const err: string[] = [];
-		const exit = await runSweepCommand({ name: "sweeps", runs: 1 }, { url: "http://ordersync.test", token: "tok", json: false }, { out: () => {}, err: (t) => void err.push(t) });
+		const exit = await runCommand({ name: "sweeps", runs: 1 }, { url: "http://ordersync.test", token: "tok", json: false }, { out: () => {}, err: (t) => void err.push(t) });
 		expect(exit).toBe(EXIT.unreachable);
 		expect(err).toEqual(["ordersync: cannot reach http://ordersync.test (ECONNREFUSED)"]);
 	});
 });
 
 describe("the command line", () => {
-	it("parses sweeps and sweep, and leaves every other command to args.ts", () => {
-		expect(parseSweepInvocation(["sweeps"], env)).toEqual({ help: false, command: { name: "sweeps", runs: 1 }, url: "http://ordersync.test", token: "tok", json: false });
-		expect(parseSweepInvocation(["sweeps", "--runs", "5", "--json"], env)).toMatchObject({ command: { name: "sweeps", runs: 5 }, json: true });
-		expect(parseSweepInvocation(["sweep", "amazon", "--token", "other"], env)).toMatchObject({ command: { name: "sweep", connection: "amazon" }, token: "other" });
-		expect(parseSweepInvocation(["flows", "--limit", "5"], env)).toBeNull();
-		expect(parseSweepInvocation([], env)).toBeNull();
+	it("parses sweeps and sweep, and leaves every other command as it was", () => {
+		expect(parseInvocation(["sweeps"], env)).toEqual({ help: false, command: { name: "sweeps", runs: 1 }, url: "http://ordersync.test", token: "tok", json: false });
+		expect(parseInvocation(["sweeps", "--runs", "5", "--json"], env)).toMatchObject({ command: { name: "sweeps", runs: 5 }, json: true });
+		expect(parseInvocation(["sweep", "amazon", "--token", "other"], env)).toMatchObject({ command: { name: "sweep", connection: "amazon" }, token: "other" });
+		expect(parseInvocation(["flows", "--limit", "5"], env)).toMatchObject({ command: { name: "flows", limit: 5 } });
+		expect(parseInvocation([], env)).toMatchObject({ command: { name: "console" } });
 	});
 
 	it("exits 2 on usage errors without calling the worker", async () => {
@@ -160,7 +161,7 @@ describe("the command line", () => {
 			"ordersync: sweeps takes no arguments (got shopify-demo); to run one: sweep <connection>\n",
 			"ordersync: --runs must be a whole number from 1 to 50, not 0\n",
 			"ordersync: --runs does not apply to sweep\n",
-			"ordersync: --limit does not apply to sweeps (try --help)\n",
+			"ordersync: --limit does not apply to sweeps\n",
 			"ordersync: no token: pass --token or set ORDERSYNC_TOKEN\n",
 		]);
 		expect(fetch).not.toHaveBeenCalled();

@@ -26,11 +26,12 @@ export type SweptOrder = { channelOrderId: string; updatedAt: string; order: Rec
 export type OrdersPage = { orders: SweptOrder[]; next: string | null };
 
 /**
- * What one order came to. `recovered`: ordersync did not have this version and now has it (or,
- * for Amazon, has its fetch queued, as a notification would); `duplicate`: it had it; `stale`: it
- * had a newer one; `failed`: the channel's record could not be read (set aside for operators).
+ * What one order came to. `recovered`: ordersync did not know the order and now has it (or, for
+ * Amazon, has its fetch queued, as a notification would); `updated`: it knew the order and now has
+ * a newer version whose webhook never came; `duplicate`: it had this version; `stale`: it had a
+ * newer one; `failed`: the channel's record could not be read (set aside for operators).
  */
-export type SweepOutcome = "recovered" | "duplicate" | "stale" | "failed";
+export type SweepOutcome = "recovered" | "updated" | "duplicate" | "stale" | "failed";
 
 export interface OrderSource {
 	/** Whether pages come oldest update first, so the cursor may follow each page. */
@@ -187,5 +188,6 @@ export async function sweepOrder(env: Env, connection: Connection, source: Order
 		const newer = Date.parse(held) - Date.parse(order.updatedAt);
 		if (newer >= 0) return { key, outcome: newer === 0 ? "duplicate" : "stale" };
 	}
-	return { key, ...(await source.feed(order)) };
+	const fed = await source.feed(order);
+	return { key, ...fed, ...(view && fed.outcome === "recovered" ? { outcome: "updated" as const } : {}) };
 }
