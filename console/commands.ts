@@ -328,10 +328,10 @@ function sweepOutcome(run: SweepRun): string {
 
 /** One row per connection, then (with --runs above 1) each connection's recent runs. */
 function sweepsText(list: SweepList, runs: number): string {
-	const rows = [["CONNECTION", "CHANNEL", "CURSOR", "LAST RUN", "READ", "RECOVERED", "DRIFTED", "STATUS"]];
+	const rows = [["CONNECTION", "CHANNEL", "CURSOR", "LAST RUN", "READ", "RECOVERED", "UPDATED", "DRIFTED", "STATUS"]];
 	for (const item of list.items) {
 		if (item.skipped) {
-			rows.push([item.connection, item.channel, "—", "—", "", "", "", `not swept: ${item.skipped}`]);
+			rows.push([item.connection, item.channel, "—", "—", "", "", "", "", `not swept: ${item.skipped}`]);
 			continue;
 		}
 		const last = item.lastRun;
@@ -343,11 +343,12 @@ function sweepsText(list: SweepList, runs: number): string {
 			last ? `${time(last.startedAt)} (${last.trigger})` : "—",
 			last ? String(last.ordersSeen) : "",
 			last ? String(last.recovered) : "",
+			last ? String(last.updated) : "",
 			last?.drift ? String(last.drift.drifted.length) : "",
 			status,
 		]);
 	}
-	const lines = [table(rows, [4, 5, 6])];
+	const lines = [table(rows, [4, 5, 6, 7])];
 	if (runs > 1) {
 		for (const item of list.items) {
 			if (!item.runs?.length) continue;
@@ -368,6 +369,7 @@ function runText(connection: string, run: SweepRun): string {
 		`  window     ${run.window ? `${time(run.window.from)} – ${time(run.window.until)}` : "—"}`,
 		`  read       ${plural(run.ordersSeen, "order")} on ${plural(run.pages, "page")}`,
 		`  recovered  ${run.recovered}${recovered}`,
+		`  updated    ${run.updated} known order${run.updated === 1 ? "" : "s"} brought up to a version whose webhook never came`,
 		`  known      ${run.duplicates} already in, ${run.stale} older than held${run.failed > 0 ? `, ${run.failed} unreadable (set aside)` : ""}`,
 		`  stock      ${driftText(run.drift)}`,
 		`  cursor     ${time(run.nextCursor)}`,

@@ -322,6 +322,7 @@ export const SweepRun = z.looseObject({
 	pages: z.number(),
 	ordersSeen: z.number(),
 	recovered: z.number(),
+	updated: z.number(),
 	duplicates: z.number(),
 	stale: z.number(),
 	failed: z.number(),

@@ -20,7 +20,8 @@ function sweepRun(overrides: Partial<SweepRun> = {}): SweepRun {
 		pages: 1,
 		ordersSeen: 120,
 		recovered: 2,
-		duplicates: 117,
+		updated: 3,
+		duplicates: 114,
 		stale: 1,
 		failed: 0,
 		recoveredOrders: ["shopify-demo:6100000001", "shopify-demo:6100000002"],
@@ -75,10 +76,10 @@ describe("ordersync sweeps", () => {
 		const { exit, out, err, sent } = await run({ name: "sweeps", runs: 1 }, () => [200, list]);
 		expect(sent).toEqual([{ method: "GET", path: "/ops/sweeps?runs=1", auth: "Bearer tok" }]);
 		expect(out.split("\n")).toEqual([
-			"CONNECTION    CHANNEL  CURSOR               LAST RUN                    READ  RECOVERED  DRIFTED  STATUS",
-			"shopify-demo  shopify  2026-01-05 10:00:00  2026-01-05 10:00:00 (cron)   120          2        1  complete",
-			"amazon        amazon   —                    2026-01-05 10:00:00 (cron)   100          4           rate limited, goes on at 2026-01-05 10:01:00",
-			"edi-retailer  edi      —                    —                                                     not swept: EDI has no pull API: the partner's gateway pushes each interchange and retries until it is acknowledged",
+			"CONNECTION    CHANNEL  CURSOR               LAST RUN                    READ  RECOVERED  UPDATED  DRIFTED  STATUS",
+			"shopify-demo  shopify  2026-01-05 10:00:00  2026-01-05 10:00:00 (cron)   120          2        3        1  complete",
+			"amazon        amazon   —                    2026-01-05 10:00:00 (cron)   100          4        3           rate limited, goes on at 2026-01-05 10:01:00",
+			"edi-retailer  edi      —                    —                                                              not swept: EDI has no pull API: the partner's gateway pushes each interchange and retries until it is acknowledged",
 		]);
 		expect(err).toBe("");
 		expect(exit).toBe(EXIT.ok);
@@ -90,8 +91,8 @@ describe("ordersync sweeps", () => {
 		expect(out.split("\n").slice(5)).toEqual([
 			"shopify-demo",
 			"  RUN  STARTED              TRIGGER  PAGES  READ  RECOVERED  DUPLICATES  STATUS",
-			"    7  2026-01-05 10:00:00  cron         1   120          2         117  complete",
-			"    6  2026-01-05 09:50:00  manual       1   120          0         117  complete",
+			"    7  2026-01-05 10:00:00  cron         1   120          2         114  complete",
+			"    6  2026-01-05 09:50:00  manual       1   120          0         114  complete",
 		]);
 		const json = await run({ name: "sweeps", runs: 1 }, () => [200, list], true);
 		expect(JSON.parse(json.out)).toEqual(list);
@@ -107,7 +108,8 @@ describe("ordersync sweep <connection>", () => {
 			"  window     2026-01-05 09:45:00 – 2026-01-05 10:00:00",
 			"  read       120 orders on 1 page",
 			"  recovered  2: shopify-demo:6100000001, shopify-demo:6100000002",
-			"  known      117 already in, 1 older than held",
+			"  updated    3 known orders brought up to a version whose webhook never came",
+			"  known      114 already in, 1 older than held",
 			"  stock      1 of 40 drifted, 1 pushed again",
 			"  cursor     2026-01-05 10:00:00",
 		]);

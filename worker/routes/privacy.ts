@@ -47,8 +47,9 @@ export async function receiveShopifyPrivacy(env: Env, ctx: ExecutionContext, con
 	} catch {
 		parsed = null;
 	}
-	const unusable = (reason: string) => {
-		ctx.waitUntil(monitor.raise({ id: `privacy:${connection.id}:${eventId}`, kind: "failure", reason: `${topic} ${eventId}: ${reason}; ask the merchant to handle it by hand` }).catch(() => {}));
+	// Raised before the 200, like a quarantine: once acknowledged, Shopify will not send it again.
+	const unusable = async (reason: string) => {
+		await monitor.raise({ id: `privacy:${connection.id}:${eventId}`, kind: "failure", reason: `${topic} ${eventId}: ${reason}; ask the merchant to handle it by hand` });
 		noteFlows(ctx, env, [{ type: "privacy.unusable", connection: connection.id, channel: "shopify", topic, eventId, detail: reason }]);
 		return json({ status: "unusable", eventId });
 	};
