@@ -81,6 +81,8 @@ async function wranglerApp() {
 	// Availability is measured from the ledgers, not from the edge cache storefronts are answered from
 	// in production (which Miniflare's local cache would only imitate). No rate limit is bound here.
 	vars.AVAILABILITY = { cacheSeconds: 0 };
+	// BENCH_LOG_LEVEL=warn measures without the per-event info lines (production's default is info).
+	if (process.env.BENCH_LOG_LEVEL) vars.LOG_LEVEL = process.env.BENCH_LOG_LEVEL;
 	for (const connection of vars.CONNECTIONS) {
 		secrets[connection.secret] = connection.id === CONNECTION ? SHOPIFY_SECRET : `bench-${connection.id}-secret`;
 		if (connection.admin && pushes === "off") delete connection.admin;

@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { OpsRole } from "../worker/config";
 import type { Env } from "../worker/env";
-import { log } from "../worker/log";
+import { log, logs } from "../worker/log";
 import { replaceValues } from "../worker/model/personal-data";
 import { PRIVACY_MIGRATION, PrivacyDesk, type PrivacyRequestInput } from "./privacy-desk";
 import { migrate } from "./schema";
@@ -125,9 +125,14 @@ export function noteFlows(ctx: { waitUntil(promise: Promise<unknown>): void }, e
 	if (events.length > 0) ctx.waitUntil(flowMonitor(env).record(events).catch(() => {}));
 }
 
+/** Trouble is a warning; the steps of every order and SKU (several per order) are debug; the rest info. */
+const WARN_EVENTS = new Set(["dead-lettered", "failed", "quarantined", "unroutable", "privacy.unusable"]);
+const DEBUG_EVENTS = /^(pushed|sent|line\.|stock\.arrived|notified)/;
+
 /** Each flow event is also a log line, written where it happened, with its identifiers as fields. */
 export function logFlow(e: FlowEventInput): void {
-	const level = e.type === "dead-lettered" || e.type === "failed" || e.type === "quarantined" ? "warn" : "info";
+	const level = WARN_EVENTS.has(e.type) ? "warn" : DEBUG_EVENTS.test(e.type) ? "debug" : "info";
+	if (!logs(level)) return;
 	log(level, e.type, { connection: e.connection, order: e.orderKey, sku: e.sku, topic: e.topic, eventId: e.eventId, status: e.status, detail: e.detail && logSafe(e.detail) });
 }
 
@@ -149,6 +154,8 @@ const FRAME_EVENTS = 500;
 const ORDER_INDEX_DAYS = 90;
 /** Hourly counters are kept this long (the totals for ever). */
 const COUNTER_HOURS = 7 * 24;
+/** Counts are gathered in memory and written this often. */
+const COUNTER_FLUSH_MS = 5_000;
 
 export interface FlowEventInput {
 	type: string;
@@ -162,8 +169,10 @@ export interface FlowEventInput {
 	topic?: string;
 	eventId?: string;
 	detail?: string;
+	/** An order's owner as privacy-index digests (on its "received" event); indexed, never shown. */
+	subjects?: string[];
 }
-export interface FlowEvent extends FlowEventInput {
+export interface FlowEvent extends Omit<FlowEventInput, "subjects"> {
 	cursor: number;
 	at: string;
 }
@@ -214,6 +223,9 @@ type ExceptionRow = {
 export class FlowMonitor extends DurableObject<Env> {
 	#sql: SqlStorage;
 	#sincePrune = 0;
+	/** Counts not yet written, by `hour\ntype\nconnection`. */
+	#uncounted = new Map<string, number>();
+	#flushTimer: ReturnType<typeof setTimeout> | null = null;
 	#privacy: PrivacyDesk;
 
 	constructor(ctx: DurableObjectState, env: Env) {
@@ -228,6 +240,10 @@ export class FlowMonitor extends DurableObject<Env> {
 	record(events: FlowEventInput[]): void {
 		// All or nothing: a row that failed midway must not leave earlier ones stored but never sent.
 		const stored = this.ctx.storage.transactionSync(() => this.#store(events));
+		for (const e of events) {
+			if (e.subjects && e.orderKey && e.connection) this.#privacy.index({ orderKey: e.orderKey, connection: e.connection, subjects: e.subjects });
+		}
+		this.#count(events, stored[0]?.at ?? new Date().toISOString());
 		this.#broadcast({ type: "events", events: stored });
 		this.#sincePrune += events.length;
 		if (this.#sincePrune >= 500) {
@@ -253,9 +269,9 @@ export class FlowMonitor extends DurableObject<Env> {
 				)
 				.one();
 			if (e.orderKey) orders.set(e.orderKey, { ...orders.get(e.orderKey), ...withoutEmpty({ orderName: e.orderName, connection: e.connection, status: e.status }), type: e.type });
-			stored.push({ ...e, cursor, at });
+			const { subjects: _, ...shown } = e;
+			stored.push({ ...shown, cursor, at });
 		}
-		this.#count(events, at);
 		for (const [key, e] of orders) {
 			this.#sql.exec(
 				`INSERT INTO orders (order_key, order_name, connection, status, updated_at) VALUES (?, ?, ?, ?, ?)
@@ -267,21 +283,39 @@ export class FlowMonitor extends DurableObject<Env> {
 		return stored;
 	}
 
-	/** Adds a batch of events to the counters: one write per type and connection, not per event. */
+	/**
+	 * Adds a batch of events to the counters in memory; they are written every COUNTER_FLUSH_MS (or
+	 * when read), one row per hour, type and connection, instead of two writes per batch. An
+	 * eviction can lose at most that window's counts: they are telemetry, the orders keep the facts.
+	 */
 	#count(events: FlowEventInput[], at: string): void {
 		const hour = `${at.slice(0, 13)}:00Z`;
-		const batch = Map.groupBy(events, (e) => `${e.type}\n${e.connection ?? ""}`);
-		for (const [key, group] of batch) {
-			const [name, connection] = key.split("\n") as [string, string];
-			this.#sql.exec(
-				"INSERT INTO counter_totals (name, connection, n) VALUES (?, ?, ?) ON CONFLICT (name, connection) DO UPDATE SET n = n + excluded.n",
-				name, connection, group.length,
-			);
-			this.#sql.exec(
-				"INSERT INTO counter_hours (hour, name, connection, n) VALUES (?, ?, ?, ?) ON CONFLICT (hour, name, connection) DO UPDATE SET n = n + excluded.n",
-				hour, name, connection, group.length,
-			);
+		for (const e of events) {
+			const key = `${hour}\n${e.type}\n${e.connection ?? ""}`;
+			this.#uncounted.set(key, (this.#uncounted.get(key) ?? 0) + 1);
 		}
+		this.#flushTimer ??= setTimeout(() => this.#flushCounters(), COUNTER_FLUSH_MS);
+	}
+
+	#flushCounters(): void {
+		if (this.#flushTimer) clearTimeout(this.#flushTimer);
+		this.#flushTimer = null;
+		if (this.#uncounted.size === 0) return;
+		const counts = this.#uncounted;
+		this.#uncounted = new Map();
+		this.ctx.storage.transactionSync(() => {
+			for (const [key, n] of counts) {
+				const [hour, name, connection] = key.split("\n") as [string, string, string];
+				this.#sql.exec(
+					"INSERT INTO counter_totals (name, connection, n) VALUES (?, ?, ?) ON CONFLICT (name, connection) DO UPDATE SET n = n + excluded.n",
+					name, connection, n,
+				);
+				this.#sql.exec(
+					"INSERT INTO counter_hours (hour, name, connection, n) VALUES (?, ?, ?, ?) ON CONFLICT (hour, name, connection) DO UPDATE SET n = n + excluded.n",
+					hour, name, connection, n,
+				);
+			}
+		});
 	}
 
 	/**
@@ -289,6 +323,7 @@ export class FlowMonitor extends DurableObject<Env> {
 	 * and over the last `hours` hours (whole hours, the current one included).
 	 */
 	counters(hours: number): { since: string; counters: { name: string; connection: string | null; total: number; recent: number }[] } {
+		this.#flushCounters();
 		const since = new Date(Date.now() - (Math.min(Math.max(hours, 1), COUNTER_HOURS) - 1) * 3_600_000).toISOString();
 		const sinceHour = `${since.slice(0, 13)}:00Z`;
 		const rows = this.#sql
@@ -509,10 +544,6 @@ export class FlowMonitor extends DurableObject<Env> {
 	}
 
 	/** An order's owner, as digests of their email, phone and customer id (see privacy-desk.ts). */
-	indexOrder(input: { orderKey: string; connection: string; subjects: string[] }): void {
-		this.#privacy.index(input);
-	}
-
 	/** A privacy request (redaction or data export), stored before it is acknowledged; a redaction starts at once. */
 	privacyRequest(input: PrivacyRequestInput) {
 		return this.#privacy.record(input);

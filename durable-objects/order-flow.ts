@@ -235,9 +235,9 @@ export class OrderFlow extends DurableObject<Env> {
 			this.#keepRedacted();
 			return "applied";
 		});
-		if (status === "applied" && event.change.kind === "order") this.#indexSubjects(event.change.order);
+		const subjects = status === "applied" && event.change.kind === "order" ? this.#newSubjects(event.change.order) : undefined;
 
-		const flowEvent = { type: status === "applied" ? "received" : status, topic: event.topic, eventId: event.eventId };
+		const flowEvent = { type: status === "applied" ? "received" : status, topic: event.topic, eventId: event.eventId, ...(subjects ? { subjects } : {}) };
 		if (status === "applied") this.#afterChange(flowEvent);
 		else this.#emit([flowEvent]);
 		return { status, orderStatus: this.#get<OrderStatus>("status") };
@@ -1077,21 +1077,14 @@ export class OrderFlow extends DurableObject<Env> {
 		this.#scrubPersonal(this.#personalValues(this.#get<CanonicalOrder>("order")));
 	}
 
-	/** Tells the privacy index who this order belongs to (digests only); a change of owner data is added. */
-	#indexSubjects(order: CanonicalOrder): void {
-		const key = this.#get<string>("key");
-		if (key === null || this.#get("redacted") !== null) return;
-		const monitor = flowMonitor(this.env);
-		this.ctx.waitUntil(
-			orderSubjects(order)
-				.then(async (subjects) => {
-					const sent = JSON.stringify(subjects);
-					if (this.#get<string>("privacy_indexed") === sent) return;
-					await monitor.indexOrder({ orderKey: key, connection: order.connection, subjects });
-					this.#put("privacy_indexed", sent);
-				})
-				.catch(() => {}), // the next version of the order tries again
-		);
+	/**
+	 * Who this order belongs to, as digests for the privacy index. They ride on the order's
+	 * "received" flow event, so indexing costs no call of its own; each version sends them again
+	 * (the index keeps each pair once), so a lost flow event is made good by the next version.
+	 */
+	#newSubjects(order: CanonicalOrder): string[] | undefined {
+		if (this.#get<string>("key") === null || this.#get("redacted") !== null) return undefined;
+		return orderSubjects(order);
 	}
 
 	/** What a delivered effect changes here (inside the outbox's write, synchronously). */

@@ -211,11 +211,11 @@ export class PrivacyDesk {
 			}
 
 			// Quarantined bodies no order could take: matched by the subject's digests, or the order ids.
-			const wanted = new Set([...scope.subjects, ...(await subjectHashes({ emails: values, phones: values }))]);
+			const wanted = new Set([...scope.subjects, ...subjectHashes({ emails: values, phones: values })]);
 			const orderIds = new Set([...scope.orders, ...redacted.map((o) => o.channelOrderId)]);
 			const matched: QuarantineRow[] = [];
 			for (const q of this.#quarantined(scope.connection)) {
-				if (scope.shop || mentionsOrder(q.raw_body ?? "", orderIds) || (await textSubjects(q.raw_body ?? "")).some((h) => wanted.has(h))) matched.push(q);
+				if (scope.shop || mentionsOrder(q.raw_body ?? "", orderIds) || textSubjects(q.raw_body ?? "").some((h) => wanted.has(h))) matched.push(q);
 			}
 
 			const held = redacted.flatMap((o) => o.held);
@@ -326,12 +326,12 @@ export class PrivacyDesk {
 			for (const data of await Promise.all(batch.map((key) => this.env.ORDER_FLOW.getByName(key).personalData()))) if (data) orders.push(data);
 		}
 		const values = uniqueValues(orders.flatMap((o) => o.found));
-		const wanted = new Set([...scope.subjects, ...(await subjectHashes({ emails: values, phones: values }))]);
+		const wanted = new Set([...scope.subjects, ...subjectHashes({ emails: values, phones: values })]);
 		const orderIds = new Set([...scope.orders, ...orders.map((o) => o.channelOrderId)]);
 		const quarantined = [];
 		for (const q of this.#quarantined(scope.connection)) {
 			const body = q.raw_body ?? "";
-			if (!(scope.shop || mentionsOrder(body, orderIds) || (await textSubjects(body)).some((h) => wanted.has(h)))) continue;
+			if (!(scope.shop || mentionsOrder(body, orderIds) || textSubjects(body).some((h) => wanted.has(h)))) continue;
 			const found = scrubRaw(body).found;
 			// A body nobody could read is given whole, when it still holds anything.
 			if (found.length > 0) quarantined.push({ exceptionId: q.id, found });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../worker/config";
 import type { Env } from "../worker/env";
+import { logs } from "../worker/log";
 
 const base = {
 	CONNECTIONS: [{ id: "shopify-main", channel: "shopify", secret: "SHOPIFY_MAIN_SECRET" }],
@@ -49,6 +50,18 @@ describe("configuration from wrangler.toml and secrets", () => {
 		expect(load({ ...tokens, OPS_ADMIN_TOKEN: base.OPS_TOKEN })).toThrow(/OPS_ADMIN_TOKEN: OPS_ADMIN_TOKEN must differ from OPS_TOKEN/);
 		expect(load({ ...tokens, OPS_TOKEN_PREVIOUS: tokens.OPS_READ_TOKEN })).toThrow(/OPS_TOKEN_PREVIOUS: OPS_TOKEN_PREVIOUS must differ from OPS_READ_TOKEN/);
 		expect(load({ OPS_ADMIN_TOKEN_PREVIOUS: "short" })).toThrow(/OPS_ADMIN_TOKEN_PREVIOUS, when set, must be at least 16 characters/);
+	});
+
+	it("takes LOG_LEVEL: below it nothing is written", () => {
+		try {
+			load({ LOG_LEVEL: "warn" })();
+			expect([logs("info"), logs("warn"), logs("error")]).toEqual([false, true, true]);
+		} finally {
+			load({})(); // back to the default, info, for the rest of the file
+		}
+		expect(logs("info")).toBe(true);
+		expect(logs("debug")).toBe(false);
+		expect(load({ LOG_LEVEL: "verbose" })).toThrow(/LOG_LEVEL: Invalid option/);
 	});
 
 	it("names the missing secret and how to set it", () => {

@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { setLogLevel } from "../worker/log";
 import { call, deliver, eventually, newOrderId, ops, order, uniqueSku } from "./helpers";
 
 type Metrics = {
@@ -17,7 +18,10 @@ function personalOrder(id: number, sku: string) {
 }
 const PERSONAL = ["Zelda", "Quixote", "Unlikely Lane", "867 5309", "zelda.quixote@example.net"];
 
-afterEach(() => vi.restoreAllMocks());
+afterEach(() => {
+	vi.restoreAllMocks();
+	setLogLevel("info");
+});
 
 describe("counters: GET /ops/metrics", () => {
 	it("counts webhooks by what became of them, per connection, in the groups operators ask about", async () => {
@@ -53,6 +57,7 @@ describe("counters: GET /ops/metrics", () => {
 
 describe("structured logs", () => {
 	it("writes one JSON object per line with the order and connection, and no personal data or secret", async () => {
+		setLogLevel("debug"); // every line there is, the per-line steps too
 		const lines: string[] = [];
 		for (const method of ["log", "info", "warn", "error", "debug"] as const) {
 			vi.spyOn(console, method).mockImplementation((...args: unknown[]) => void lines.push(args.map(String).join(" ")));
@@ -69,6 +74,7 @@ describe("structured logs", () => {
 		const parsed = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
 		expect(parsed.find((entry) => entry.event === "received" && entry.order === key)).toMatchObject({ level: "info", connection: "shopify-demo", topic: "orders/create" });
 		expect(parsed.some((entry) => entry.event === "quarantined" && entry.level === "warn")).toBe(true);
+		expect(parsed.find((entry) => entry.event === "line.backordered" && entry.order === key)).toMatchObject({ level: "debug", sku });
 		const secrets = [env.SHOPIFY_DEMO_SECRET, env.OPS_TOKEN, env.SHOPIFY_DEMO_ADMIN_TOKEN, env.SHIPBOB_TOKEN] as string[];
 		for (const needle of [...PERSONAL, ...secrets]) {
 			expect(lines.filter((line) => line.includes(needle)), needle).toEqual([]);

@@ -7,6 +7,7 @@ import { WooCommerceAccount } from "./connectors/woocommerce/account";
 import { Channel } from "./model/order";
 import type { Env } from "./env";
 import { Dict } from "./model/dict";
+import { LOG_LEVELS, setLogLevel } from "./log";
 
 const Count = z.number().int().nonnegative();
 
@@ -167,6 +168,8 @@ const ConfigSchema = z.object({
 		.min(1)
 		.refine((list) => new Set(list.map((c) => c.id)).size === list.length, "connection ids must be unique"),
 	STOREFRONT_ORIGINS: z.array(z.url()).default([]),
+	/** The least severe log lines written: info writes a line per flow event; warn only trouble. */
+	LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
 	/** The public availability endpoint: how long storefront answers are cached at the edge (0: never). */
 	AVAILABILITY: z.object({ cacheSeconds: z.number().int().min(0).max(300).default(2) }).prefault({}),
 	INVENTORY: InventoryConfig.prefault({}),
@@ -262,6 +265,7 @@ export function loadConfig(env: Env): Config {
 	if (!parsed.success) {
 		throw new ConfigError(`invalid configuration: ${formatIssues(parsed.error)}`);
 	}
+	setLogLevel(parsed.data.LOG_LEVEL);
 	const connections = new Map<string, Connection>();
 	for (const [index, connection] of parsed.data.CONNECTIONS.entries()) {
 		const signingKey = env[connection.secret];

@@ -1,4 +1,5 @@
 import type { CanonicalOrder } from "./order";
+import { createHash } from "node:crypto";
 
 /**
  * Personal data and how it is removed (privacy requests: Shopify's customers/redact and
@@ -327,14 +328,12 @@ export function uniqueValues(found: Iterable<Found>): string[] {
 
 export type Subjects = { emails?: Array<string | undefined | null>; phones?: Array<string | undefined | null>; customerIds?: Array<string | number | undefined | null> };
 
-const encoder = new TextEncoder();
-
-async function sha256Hex(text: string): Promise<string> {
-	const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(text)));
-	return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+// Synchronous (node:crypto), so an order's digests are taken inside the transaction that stores it.
+function sha256Hex(text: string): string {
+	return createHash("sha256").update(text).digest("hex");
 }
 
-export async function subjectHashes(subjects: Subjects): Promise<string[]> {
+export function subjectHashes(subjects: Subjects): string[] {
 	const keys = new Set<string>();
 	for (const email of subjects.emails ?? []) {
 		const v = email?.trim().toLowerCase();
@@ -348,11 +347,11 @@ export async function subjectHashes(subjects: Subjects): Promise<string[]> {
 		const v = id === undefined || id === null ? "" : String(id).trim();
 		if (v && !isBlank(v)) keys.add(`customer:${v}`);
 	}
-	return Promise.all([...keys].sort().map(sha256Hex));
+	return [...keys].sort().map(sha256Hex);
 }
 
 /** Who an order's personal data belongs to, as index digests. */
-export function orderSubjects(order: CanonicalOrder): Promise<string[]> {
+export function orderSubjects(order: CanonicalOrder): string[] {
 	return subjectHashes({
 		emails: [order.customer?.email],
 		phones: [order.customer?.phone, order.shipTo?.phone],
@@ -361,6 +360,6 @@ export function orderSubjects(order: CanonicalOrder): Promise<string[]> {
 }
 
 /** Emails and phone numbers anywhere in a text (a quarantined body nobody could parse), as index digests. */
-export function textSubjects(text: string): Promise<string[]> {
+export function textSubjects(text: string): string[] {
 	return subjectHashes({ emails: text.match(EMAIL) ?? [], phones: text.match(PHONE) ?? [] });
 }

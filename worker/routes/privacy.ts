@@ -65,7 +65,7 @@ export async function receiveShopifyPrivacy(env: Env, ctx: ExecutionContext, con
 	const scope: PrivacyScope = {
 		connection: connection.id,
 		orders: orders.map(String),
-		subjects: topic === "shop/redact" ? [] : await subjectHashes({ emails: [customer.email], phones: [customer.phone], customerIds: [customer.id] }),
+		subjects: topic === "shop/redact" ? [] : subjectHashes({ emails: [customer.email], phones: [customer.phone], customerIds: [customer.id] }),
 		shop: topic === "shop/redact",
 	};
 	const kind = topic === "customers/data_request" ? "export" : "redact";
@@ -100,7 +100,7 @@ async function scopeOf(body: z.infer<typeof Subject> & { shop?: true }): Promise
 	return {
 		connection: body.connection,
 		orders: (body.orders ?? []).map(String),
-		subjects: await subjectHashes({ emails: [customer.email], phones: [customer.phone], customerIds: [customer.id] }),
+		subjects: subjectHashes({ emails: [customer.email], phones: [customer.phone], customerIds: [customer.id] }),
 		shop: body.shop === true,
 	};
 }
