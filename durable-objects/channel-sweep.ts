@@ -336,7 +336,7 @@ export class ChannelSweep extends DurableObject<Env> {
 	}
 
 	#state(): StateRow | null {
-		return this.#sql.exec<StateRow>("SELECT connection, cursor, resume, retry_at FROM state WHERE id = 1").toArray()[0] ?? null;
+		return this.#sql.exec<StateRow>("SELECT connection, cursor, resume, retry_at, drift_cursor FROM state WHERE id = 1").toArray()[0] ?? null;
 	}
 
 	#run(id: number): SweepRun | null {

@@ -1030,6 +1030,8 @@ export class OrderFlow extends DurableObject<Env> {
 		const held: string[] = [];
 		const text = (value: string | null) => (value === null ? null : scrubRaw(value, values).text);
 		for (const row of this.#sql.exec<{ key: string; value: string }>("SELECT key, value FROM state").toArray()) {
+			// Only records hold personal data; a plain string or number here is an id or a status.
+			if (!row.value.startsWith("{") && !row.value.startsWith("[")) continue;
 			const next = text(row.value)!;
 			if (next !== row.value) {
 				this.#sql.exec("UPDATE state SET value = ? WHERE key = ?", next, row.key);

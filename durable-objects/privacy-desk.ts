@@ -228,9 +228,12 @@ export class PrivacyDesk {
 					quarantined: matched.length,
 					monitorRows,
 				};
+				// The index forgets these orders now, so the recheck must name the ones still holding data.
+				const holding = redacted.filter((o) => o.held.length > 0).map((o) => o.channelOrderId);
+				const nextScope: PrivacyScope = { ...scope, orders: [...new Set([...scope.orders, ...holding])] };
 				this.#sql.exec(
-					"UPDATE privacy_requests SET status = ?, next_at_ms = ?, last_error = NULL, result = ?, updated_at = ? WHERE id = ?",
-					held.length > 0 ? "partial" : "done", held.length > 0 ? Date.now() + RECHECK_MS : null, JSON.stringify(result), new Date().toISOString(), row.id,
+					"UPDATE privacy_requests SET status = ?, next_at_ms = ?, last_error = NULL, result = ?, scope = ?, updated_at = ? WHERE id = ?",
+					held.length > 0 ? "partial" : "done", held.length > 0 ? Date.now() + RECHECK_MS : null, JSON.stringify(result), JSON.stringify(nextScope), new Date().toISOString(), row.id,
 				);
 			});
 		} catch (error) {

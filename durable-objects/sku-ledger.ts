@@ -677,9 +677,11 @@ export class SkuLedger extends DurableObject<Env> {
 			const off = shown.find((value) => value !== ledger);
 			if (off === undefined) return { known: true, ledger, channel: ledger, drifted: false, queued: false, pending: false };
 			const row = this.#sql
-				.exec<{ due_ms: number | null; sent_at_ms: number | null }>("SELECT due_ms, sent_at_ms FROM pushes WHERE connection = ?", connectionId)
+				.exec<{ due_ms: number | null; sent_at_ms: number | null; value: number; last_error: string | null }>("SELECT due_ms, sent_at_ms, value, last_error FROM pushes WHERE connection = ?", connectionId)
 				.toArray()[0];
 			if (row && (row.due_ms !== null || (row.sent_at_ms ?? 0) >= readAtMs)) return { known: true, ledger, channel: off, drifted: false, queued: false, pending: true };
+			// The channel refused this very value for good (its exception is open): asking again each sweep changes nothing.
+			if (row && row.last_error !== null && row.value === ledger) return { known: true, ledger, channel: off, drifted: true, queued: false, pending: false };
 			const nowMs = Date.now();
 			this.#sql.exec(
 				`INSERT INTO pushes (connection, value, version, due_ms, changed_at_ms) VALUES (?, ?, 1, ?, ?)

@@ -52,6 +52,12 @@ const KEEP = new Set(
 
 const GEO = new Set(["latitude", "longitude", "lat", "lng", "lon"]);
 
+/**
+ * Identifiers (SKUs, ids, keys), outside a person's object: never rewritten for a value that
+ * happens to equal one, so a postcode "3000" cannot turn SKU "3000" or an order id into a marker.
+ */
+const IDENTIFIER = /(id|ids|sku|skus|key|keys)$/;
+
 /** A value's place in a payload, e.g. `billing_address.city` or `line_items[].properties[].value`. */
 export type Found = { path: string; value: string };
 
@@ -188,7 +194,7 @@ export function scrubJson(text: string, values: readonly string[] = []): ScrubRe
 					found.push({ path: frame.path, value: next });
 					next = REDACTED;
 				}
-			} else if (!KEEP.has(key)) {
+			} else if (!KEEP.has(key) && !IDENTIFIER.test(key)) {
 				next = replaceValues(next, values, true);
 			}
 			if (next !== token.value) edits.push({ start: token.start, end: token.end, text: JSON.stringify(next) });

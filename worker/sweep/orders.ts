@@ -183,11 +183,13 @@ export async function sweepOrder(env: Env, connection: Connection, source: Order
 	const view = await env.ORDER_FLOW.getByName(key).view();
 	if (view) {
 		const held = view.order?.sourceUpdatedAt;
-		// Named by a notification whose fetch is still under way: that fetch brings the order.
-		if (!held) return { key, outcome: "duplicate" };
-		const newer = Date.parse(held) - Date.parse(order.updatedAt);
-		if (newer >= 0) return { key, outcome: newer === 0 ? "duplicate" : "stale" };
+		// No order held (a notification whose fetch is under way, or died): fed anyway; its object
+		// deduplicates, and a fetch that was dead-lettered is made good here.
+		if (held) {
+			const newer = Date.parse(held) - Date.parse(order.updatedAt);
+			if (newer >= 0) return { key, outcome: newer === 0 ? "duplicate" : "stale" };
+		}
 	}
 	const fed = await source.feed(order);
-	return { key, ...fed, ...(view && fed.outcome === "recovered" ? { outcome: "updated" as const } : {}) };
+	return { key, ...fed, ...(view?.order && fed.outcome === "recovered" ? { outcome: "updated" as const } : {}) };
 }

@@ -110,7 +110,8 @@ export async function checkStockDrift(env: Env, connection: Connection, options:
 		if (!result.ok) {
 			report.error = result.error;
 			if (result.retryAfterMs !== undefined) report.retryAfterMs = Math.ceil(result.retryAfterMs);
-			if (cursor !== null) report.cursor = cursor;
+			// A page refused for good (an expired token, a page past the end) is not asked for again: the next check starts over.
+			if (cursor !== null && result.retryable) report.cursor = cursor;
 			return report;
 		}
 		report.pages!++;
