@@ -98,6 +98,9 @@ export class WooCommerceSandbox {
 	#calls: Call[] = [];
 	#routeFaults: RouteFault[] = [];
 	#nextOrder = 5001;
+	/** Test knob: before the n-th order list from now, the merchant edits this order (it leaves the window being read). */
+	#touch: { onCall: number; orderId: number } | null = null;
+	#listCalls = 0;
 	#nextProduct = 9001;
 	#nextNote = 70001;
 	#callSeq = 0;
@@ -380,6 +383,12 @@ export class WooCommerceSandbox {
 	 * WordPress refuses it.
 	 */
 	#listOrders(url: URL): Response {
+		this.#listCalls++;
+		if (this.#touch && this.#listCalls === this.#touch.onCall) {
+			const touched = this.#orders.get(this.#touch.orderId);
+			if (touched) touched.resource.date_modified = touched.resource.date_modified_gmt = wooTime();
+			this.#touch = null;
+		}
 		const q = url.searchParams;
 		const perPage = q.has("per_page") ? Number(q.get("per_page")) : 10;
 		const page = q.has("page") ? Number(q.get("page")) : 1;
@@ -568,6 +577,11 @@ export class WooCommerceSandbox {
 				const seeds = Array.isArray(input.products) ? (input.products as Json[]) : [];
 				const created = seeds.map((seed) => this.#seedProduct(seed));
 				return Response.json({ products: created.map((p) => ({ ...this.#productView(p), variations: [...this.#products.values()].filter((v) => v.parent_id === p.id).map((v) => this.#productView(v)) })) }, { status: 201 });
+			}
+			case "POST /orders/touch": {
+				// Test knob: { orderId, beforeListCall: n } edits that order just before the n-th order list from now.
+				this.#touch = { orderId: Number(input.orderId), onCall: this.#listCalls + Number(input.beforeListCall ?? 1) };
+				return Response.json({ ok: true });
 			}
 			case "POST /inventory/drift": {
 				// The merchant edits stock in wp-admin behind ordersync's back (not counted as a REST write).

@@ -217,6 +217,30 @@ describe("Shopify: orders whose webhooks never arrived", () => {
 });
 
 describe("the other channels", () => {
+	it("WooCommerce: an order edited while the window is read moves no other order onto a page already read", async () => {
+		const sku = uniqueSku("sweep-woo-pages");
+		await stock(sku, 500);
+		const line = { ...order727.line_items[0]!, sku, quantity: 1, subtotal: "10.00", total: "10.00", subtotal_tax: "0.00", total_tax: "0.00", taxes: [] };
+		// 150 orders the store has, a second apart, none of whose webhooks came: two pages of 100.
+		const start = Date.now() - 20 * 60_000;
+		const ids: number[] = [];
+		for (let i = 0; i < 150; i++) {
+			const modified = new Date(start + i * 1000).toISOString().slice(0, 19);
+			const { order: placed } = await sandbox<{ order: { id: number } }>("/sandbox/woocommerce/orders", {
+				json: { order: { ...order727, line_items: [line], date_modified: modified, date_modified_gmt: modified } },
+			});
+			ids.push(placed.id);
+		}
+		// The merchant edits the 10th while the first page is being fed: it leaves the window read.
+		await sandbox("/sandbox/woocommerce/orders/touch", { json: { orderId: ids[9], beforeListCall: 2 } });
+
+		const run = await sweep("woocommerce");
+		expect(run.status).toBe("complete");
+		const missing = [];
+		for (const id of ids) if (!(await view(`woocommerce:${id}`))?.order) missing.push(id);
+		expect(missing).toEqual([]);
+	});
+
 	it("WooCommerce: an order the store has but whose webhook never came is read with the REST list and applied", async () => {
 		const sku = uniqueSku("sweep-woo");
 		await stock(sku, 5);

@@ -7,6 +7,11 @@ export type { CallResult };
  * The REST API's order list, for the reconciliation sweep: orders modified in a window, oldest
  * modification first, each the same resource WooCommerce's order webhooks carry.
  *
+ * Pages are read by key, not by number: the next page starts after the last modification read.
+ * An order modified while the window is read leaves it, and by page number every later order would
+ * move up a page, one of them onto a page already read. Only when a whole page shares one
+ * modification second does the next token carry a page number within that second.
+ *
  * `GET /wp-json/wc/v3/orders?modified_after=…&modified_before=…&dates_are_gmt=true&orderby=modified&order=asc&status=any&per_page=100&page=N`;
  * `X-WP-TotalPages` says how many pages the query has. `modified_after` is exclusive and the
  * store keeps whole seconds, so the window is widened to the second on both sides (a few orders
@@ -24,7 +29,7 @@ export type WooCommerceOrdersPage = { orders: WooCommerceListedOrder[]; next: st
 
 type Options = { timeoutMs: number };
 
-/** One page of the window: the first when `page` is null, else that page number. */
+/** One page of the window: the first when `page` is null, else from the token the last page gave (`<ISO time>` or `<ISO time>|<page>`). */
 export async function listWooCommerceOrdersSince(
 	account: WooCommerceAccount,
 	credentials: WooCommerceCredentials,
@@ -32,10 +37,11 @@ export async function listWooCommerceOrdersSince(
 	page: string | null,
 	options: Options,
 ): Promise<CallResult<WooCommerceOrdersPage>> {
-	const number = page === null ? 1 : Number(page);
-	if (!Number.isSafeInteger(number) || number < 1) return { ok: false, retryable: false, error: `not a page number: ${page}` };
+	const [after = window.from, pageText = "1"] = page === null ? [] : page.split("|");
+	const number = Number(pageText);
+	if (!/^\d{4}-\d{2}-\d{2}T/.test(after) || Number.isNaN(Date.parse(after)) || !Number.isSafeInteger(number) || number < 1) return { ok: false, retryable: false, error: `not a page token: ${page}` };
 	const query = new URLSearchParams({
-		modified_after: gmtSecond(Date.parse(window.from) - 1000),
+		modified_after: gmtSecond(Date.parse(after) - 1000),
 		modified_before: gmtSecond(Date.parse(window.until) + 1000),
 		dates_are_gmt: "true",
 		orderby: "modified",
@@ -70,7 +76,11 @@ export async function listWooCommerceOrdersSince(
 		orders.push({ channelOrderId: String(order.id), updatedAt: new Date(modified).toISOString(), order });
 	}
 	const pages = Number(result.response.headers.get("X-WP-TotalPages") ?? "1");
-	return { ok: true, value: { orders, next: Number.isFinite(pages) && number < pages ? String(number + 1) : null } };
+	if (!Number.isFinite(pages) || number >= pages || orders.length === 0) return { ok: true, value: { orders, next: null } };
+	const [first, last] = [orders[0]!.updatedAt, orders.at(-1)!.updatedAt];
+	// Past the last second read (its orders come again, as duplicates); a page all in one second goes on by number.
+	const next = gmtSecond(Date.parse(last)) > gmtSecond(Date.parse(first)) ? last : `${after}|${number + 1}`;
+	return { ok: true, value: { orders, next } };
 }
 
 /** 2026-01-01T10:00:05 (GMT, whole seconds), as WooCommerce takes its date filters. */
