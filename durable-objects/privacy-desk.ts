@@ -191,7 +191,7 @@ export class PrivacyDesk {
 	async #process(row: RequestRow): Promise<void> {
 		const scope = JSON.parse(row.scope) as PrivacyScope;
 		try {
-			const keys = this.#resolve(scope);
+			const keys = await this.#resolveWithUnindexed(scope);
 			const outcomes: RedactOutcome[] = [];
 			for (const batch of chunks(keys, BATCH)) {
 				outcomes.push(...(await Promise.all(batch.map((key) => this.env.ORDER_FLOW.getByName(key).redact({ requestId: row.id })))));
@@ -244,6 +244,30 @@ export class PrivacyDesk {
 				new Date().toISOString(), row.id,
 			);
 		}
+	}
+
+	/**
+	 * As #resolve, plus the connection's orders the privacy index never heard of (their flow event
+	 * was lost, or they came before the index): each is asked who it belongs to, and indexed now.
+	 */
+	async #resolveWithUnindexed(scope: PrivacyScope): Promise<string[]> {
+		const keys = new Set(this.#resolve(scope));
+		if (scope.shop || scope.subjects.length === 0) return [...keys];
+		const unindexed = this.#sql
+			.exec<{ order_key: string }>("SELECT order_key FROM orders WHERE connection = ? AND order_key NOT IN (SELECT order_key FROM privacy_orders)", scope.connection)
+			.toArray()
+			.map((row) => row.order_key);
+		const wanted = new Set(scope.subjects);
+		for (const batch of chunks(unindexed, BATCH)) {
+			const held = await Promise.all(batch.map((key) => this.env.ORDER_FLOW.getByName(key).personalData()));
+			for (const [i, data] of held.entries()) {
+				if (!data) continue;
+				const subjects = subjectHashes({ emails: [data.customer?.email], phones: [data.customer?.phone, data.shipTo?.phone], customerIds: [data.customer?.channelCustomerId] });
+				this.index({ orderKey: batch[i]!, connection: scope.connection, subjects });
+				if (subjects.some((hash) => wanted.has(hash))) keys.add(batch[i]!);
+			}
+		}
+		return [...keys].sort();
 	}
 
 	/** The order keys a scope covers: those it names, those indexed under its digests, or all of the connection's. */
@@ -323,7 +347,7 @@ export class PrivacyDesk {
 
 	/** The data held about a scope's subject, assembled now from each order's object and the quarantine. */
 	async #export(scope: PrivacyScope) {
-		const keys = this.#resolve(scope);
+		const keys = await this.#resolveWithUnindexed(scope);
 		const orders: PersonalData[] = [];
 		for (const batch of chunks(keys, BATCH)) {
 			for (const data of await Promise.all(batch.map((key) => this.env.ORDER_FLOW.getByName(key).personalData()))) if (data) orders.push(data);

@@ -420,6 +420,31 @@ describe("personal-data requests", () => {
 		expect(await Promise.all(keys.map(async (key) => financial((await view(key))!)))).toEqual(before);
 	});
 
+	it("finds by email an order the privacy index never heard of (its flow event was lost), and redacts it", async () => {
+		const sku = uniqueSku("pii-unindexed");
+		const p = person("u");
+		const id = newOrderId();
+		expect((await deliver("orders/create", shopifyOrder(id, sku, p, 7_500_000_000 + id))).status).toBe(200);
+		const key = `${CONNECTION}:${id}`;
+		await eventually(() => view(key), (v) => v?.order !== undefined && v.order !== null);
+		// As if the "received" flow event carrying its digests had been lost: the index has no trace of it.
+		const monitor = env.FLOW_MONITOR.getByName("global");
+		await eventually(
+			() => runInDurableObject(monitor, (_object: unknown, state: DurableObjectState) => state.storage.sql.exec("SELECT 1 FROM orders WHERE order_key = ?", key).toArray().length),
+			(n) => n > 0,
+		);
+		await runInDurableObject(monitor, (_object: unknown, state: DurableObjectState) => {
+			state.storage.sql.exec("DELETE FROM privacy_subjects WHERE order_key = ?", key);
+			state.storage.sql.exec("DELETE FROM privacy_orders WHERE order_key = ?", key);
+		});
+
+		const accepted = await admin("/ops/privacy/redactions", { method: "POST", body: JSON.stringify({ connection: CONNECTION, customer: { email: p.email } }) });
+		expect(accepted.status).toBe(202);
+		const done = await finished(((await accepted.json()) as { id: string }).id);
+		expect(done.result).toMatchObject({ orders: [expect.objectContaining({ orderKey: key })] });
+		expect(leaks(await touchedStorage([key]), gone(p))).toEqual([]);
+	});
+
 	it("a 3PL order still waiting to go keeps its address and the request stays partial; once it has gone, the alarm finishes the redaction", async () => {
 		const sku = uniqueSku("pii-held");
 		await stock(sku, 5, "wh-east");
