@@ -2,7 +2,7 @@
 // window, and how to feed one the normal way (the path its webhook would have taken), so the
 // order's object deduplicates it by event id and by the order's own version.
 import { flowMonitor } from "../../durable-objects/flow-monitor";
-import type { Connection } from "../config";
+import { type Connection, formatIssues } from "../config";
 import type { CallResult } from "../connectors/call";
 import type { AmazonCredentials } from "../connectors/amazon";
 import { AMAZON_SETTLE_MS, listAmazonOrdersSince } from "../connectors/amazon/orders-since";
@@ -132,7 +132,7 @@ export function orderSource(env: Env, connection: Connection): OrderSource {
 							if (!(cause instanceof RangeError)) throw cause;
 							error = cause.message;
 						}
-					} else error = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+					} else error = formatIssues(parsed.error);
 					await flow.notify({ ...base, topic: "order.swept", channelOrderId: order.channelOrderId });
 					return { outcome: "failed", detail: error };
 				},

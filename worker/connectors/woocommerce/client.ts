@@ -34,13 +34,14 @@ const RestError = z.looseObject({ code: z.string(), message: z.string(), data: z
 
 const ORDER_ID = /^[1-9]\d{0,18}$/;
 
-type Reply = { ok: true; status: number; body: unknown };
+type Reply = { ok: true; status: number; body: unknown; headers: Headers };
 
 /**
- * One authenticated call; the JSON answer of a 2xx, or of a 4xx in `readable`. Other 4xx are
- * permanent, with WooCommerce's code and message; 408, 429, 5xx and network errors are retryable.
+ * One authenticated call; the JSON answer of a 2xx, or of a 4xx in `readable`, with the headers
+ * (lists are paged by X-WP-TotalPages). Other 4xx are permanent, with WooCommerce's code and
+ * message; 408, 429, 5xx and network errors are retryable.
  */
-async function call(
+export async function wooCommerceCall(
 	account: WooCommerceAccount,
 	credentials: WooCommerceCredentials,
 	method: Method,
@@ -75,7 +76,7 @@ async function call(
 			// An HTML page where JSON was expected: /wp-json is not routed (plain permalinks) or a proxy answered.
 			return { ok: false, retryable: false, status: response.status, error: `${label}: ${response.status} is not JSON: ${text.slice(0, 200)}` };
 		}
-		return { ok: true, status: response.status, body: json };
+		return { ok: true, status: response.status, body: json, headers: response.headers };
 	}
 	const error = RestError.safeParse(json);
 	const detail = error.success ? `${error.data.code}: ${error.data.message}` : text.slice(0, 300);
@@ -102,7 +103,7 @@ export async function fetchWooCommerceOrder(
 	options: Options,
 ): Promise<CallResult<CanonicalOrder>> {
 	if (!ORDER_ID.test(channelOrderId)) return refused(`not a WooCommerce order id: ${JSON.stringify(channelOrderId)}`);
-	const reply = await call(account, credentials, "GET", `${REST}/orders/${channelOrderId}`, options);
+	const reply = await wooCommerceCall(account, credentials, "GET", `${REST}/orders/${channelOrderId}`, options);
 	if (!reply.ok) return reply;
 	const order = WooCommerceOrder.safeParse(reply.body);
 	if (!order.success) return unreadable(`WooCommerce GET /orders/${channelOrderId}`, order.error);
@@ -172,7 +173,7 @@ export async function relayWooCommerceFulfillment(
 ): Promise<CallResult<WooCommerceRelayResult>> {
 	const id = payload.channelOrderId;
 	if (!ORDER_ID.test(id)) return refused(`not a WooCommerce order id: ${JSON.stringify(id)}`);
-	const read = await call(account, credentials, "GET", `${REST}/orders/${id}?_fields=id,status`, options);
+	const read = await wooCommerceCall(account, credentials, "GET", `${REST}/orders/${id}?_fields=id,status`, options);
 	if (!read.ok) return read;
 	const order = OrderState.safeParse(read.body);
 	if (!order.success) return unreadable(`WooCommerce GET /orders/${id}`, order.error);
@@ -188,7 +189,7 @@ export async function relayWooCommerceFulfillment(
 		return refused(`WooCommerce order ${id} is ${status}: shipment ${payload.shipmentId} recorded (tracking ${tracked.value}), the order was not reopened as completed`);
 	}
 	if (status === "completed") return { ok: true, value: { orderId: id, tracking: tracked.value, completed: "already" } };
-	const put = await call(account, credentials, "PUT", `${REST}/orders/${id}?_fields=id,status`, options, { status: "completed" });
+	const put = await wooCommerceCall(account, credentials, "PUT", `${REST}/orders/${id}?_fields=id,status`, options, { status: "completed" });
 	if (!put.ok) return put;
 	const after = OrderState.safeParse(put.body);
 	if (!after.success) return unreadable(`WooCommerce PUT /orders/${id}`, after.error);
@@ -205,13 +206,13 @@ async function addNote(
 	options: Options,
 ): Promise<CallResult<WooCommerceRelayResult["tracking"]>> {
 	// POST/GET /orders/<id>/notes (wp-api-v3/_order-notes.md); type=any lists private and customer notes.
-	const listed = await call(account, credentials, "GET", `${REST}/orders/${id}/notes?type=any`, options);
+	const listed = await wooCommerceCall(account, credentials, "GET", `${REST}/orders/${id}/notes?type=any`, options);
 	if (!listed.ok) return listed;
 	const notes = z.array(Note).safeParse(listed.body);
 	if (!notes.success) return unreadable(`WooCommerce GET /orders/${id}/notes`, notes.error);
 	const mark = reference(payload.shipmentId);
 	if (notes.data.some((n) => n.note.includes(mark) || (number !== null && n.note.includes(number)))) return { ok: true, value: "existing" };
-	const created = await call(account, credentials, "POST", `${REST}/orders/${id}/notes`, options, { note: noteText(payload), customer_note: payload.notifyCustomer });
+	const created = await wooCommerceCall(account, credentials, "POST", `${REST}/orders/${id}/notes`, options, { note: noteText(payload), customer_note: payload.notifyCustomer });
 	if (!created.ok) return created;
 	return { ok: true, value: "added" };
 }
@@ -227,7 +228,7 @@ async function addTrackingItem(
 	options: Options,
 ): Promise<CallResult<WooCommerceRelayResult["tracking"]>> {
 	const path = `${TRACKING}/orders/${id}/shipment-trackings`;
-	const listed = await call(account, credentials, "GET", path, options);
+	const listed = await wooCommerceCall(account, credentials, "GET", path, options);
 	if (!listed.ok) return missingExtension(listed);
 	const items = z.array(TrackingItem).safeParse(listed.body);
 	if (!items.success) return unreadable(`WooCommerce GET ${path}`, items.error);
@@ -236,7 +237,7 @@ async function addTrackingItem(
 	const company = payload.tracking.company?.trim();
 	let provider: string | null = null;
 	if (company) {
-		const listing = await call(account, credentials, "GET", `${TRACKING}/shipment-trackings/providers`, options);
+		const listing = await wooCommerceCall(account, credentials, "GET", `${TRACKING}/shipment-trackings/providers`, options);
 		if (!listing.ok) return missingExtension(listing);
 		const providers = Providers.safeParse(listing.body);
 		if (!providers.success) return unreadable(`WooCommerce GET ${TRACKING}/shipment-trackings/providers`, providers.error);
@@ -246,7 +247,7 @@ async function addTrackingItem(
 	const body = provider
 		? { tracking_provider: provider, tracking_number: number }
 		: { custom_tracking_provider: company || "Carrier", tracking_number: number, ...(payload.tracking.url ? { custom_tracking_link: payload.tracking.url } : {}) };
-	const created = await call(account, credentials, "POST", path, options, body);
+	const created = await wooCommerceCall(account, credentials, "POST", path, options, body);
 	if (!created.ok) return missingExtension(created);
 	return { ok: true, value: "added" };
 }
@@ -289,7 +290,7 @@ export async function pushWooCommerceAvailability(
 ): Promise<CallResult<WooCommerceStockResult>> {
 	const { sku, quantity } = update;
 	if (!Number.isInteger(quantity) || quantity < 0) return refused(`not a stock quantity: ${quantity}`);
-	const found = await call(account, credentials, "GET", `${REST}/products?sku=${encodeURIComponent(sku)}&per_page=100`, options);
+	const found = await wooCommerceCall(account, credentials, "GET", `${REST}/products?sku=${encodeURIComponent(sku)}&per_page=100`, options);
 	if (!found.ok) return found;
 	const products = z.array(Product).safeParse(found.body);
 	if (!products.success) return unreadable("WooCommerce GET /products", products.error);
@@ -305,7 +306,7 @@ export async function pushWooCommerceAvailability(
 		return { ok: true, value: { productId, variationId, stockQuantity: quantity, unchanged: true } };
 	}
 	const path = variation ? `${REST}/products/${productId}/variations/${variationId}` : `${REST}/products/${productId}`;
-	const put = await call(account, credentials, "PUT", path, options, { manage_stock: true, stock_quantity: quantity });
+	const put = await wooCommerceCall(account, credentials, "PUT", path, options, { manage_stock: true, stock_quantity: quantity });
 	if (!put.ok) return put;
 	const after = Product.safeParse(put.body);
 	if (!after.success) return unreadable(`WooCommerce PUT ${path}`, after.error);

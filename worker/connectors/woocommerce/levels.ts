@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { formatIssues } from "../../config";
-import { type CallResult, send } from "../call";
+import { type CallResult, DEFAULT_TIMEOUT_MS } from "../call";
 import type { WooCommerceAccount, WooCommerceCredentials } from "./account";
+import { wooCommerceCall } from "./client";
 
 /**
  * What the store shows of each SKU, read back for the drift check: one page of
@@ -12,8 +13,8 @@ import type { WooCommerceAccount, WooCommerceCredentials } from "./account";
  *
  * A product or variation whose `manage_stock` is off (or "parent") shows null: the store does not
  * count its stock and sells it without limit, which is drift for a SKU ordersync stocks (its push
- * turns stock management on). Authenticated as client.ts does (HTTP Basic with the key pair);
- * a host's 429 with Retry-After is a retryable failure with its wait (call.ts `send`).
+ * turns stock management on). Through client.ts's call (HTTP Basic with the key pair); a host's
+ * 429 with Retry-After is a retryable failure with its wait.
  */
 
 export const WOOCOMMERCE_STOCK_PAGE = 100;
@@ -69,31 +70,17 @@ export async function readWooCommerceStock(
 	return { ok: true, value: { levels, next: page < listed.value.totalPages ? String(page + 1) : null } };
 }
 
-/** One authenticated GET of a list: its rows and the X-WP-TotalPages header. */
+/** One authenticated GET of a list (client.ts's call): its rows and the X-WP-TotalPages header. */
 async function list(
 	account: WooCommerceAccount,
 	credentials: WooCommerceCredentials,
 	path: string,
 	options: { timeoutMs?: number },
 ): Promise<CallResult<{ rows: Listed; totalPages: number }>> {
-	const base = (account.endpoint ?? account.storeUrl).replace(/\/+$/, "");
-	const label = `WooCommerce GET ${path.split("?")[0]}`;
-	const result = await send(
-		`${base}${path}`,
-		{ method: "GET", headers: { Authorization: `Basic ${btoa(`${account.consumerKey}:${credentials.consumerSecret}`)}`, Accept: "application/json" } },
-		{ timeoutMs: options.timeoutMs },
-	);
-	if (!result.ok) return { ...result, error: `${label}: ${result.error}` };
-	const text = await result.response.text().catch(() => "");
-	let json: unknown;
-	try {
-		json = JSON.parse(text);
-	} catch {
-		// An HTML page where JSON was expected: /wp-json is not routed (plain permalinks) or a proxy answered.
-		return { ok: false, retryable: false, status: result.response.status, error: `${label}: ${result.response.status} is not JSON: ${text.slice(0, 200)}` };
-	}
-	const rows = Listed.safeParse(json);
-	if (!rows.success) return { ok: false, retryable: false, error: `${label}: unexpected answer: ${formatIssues(rows.error)}` };
-	const totalPages = Number(result.response.headers.get("X-WP-TotalPages") ?? 1);
+	const reply = await wooCommerceCall(account, credentials, "GET", path, { timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS });
+	if (!reply.ok) return reply;
+	const rows = Listed.safeParse(reply.body);
+	if (!rows.success) return { ok: false, retryable: false, error: `WooCommerce GET ${path.split("?")[0]}: unexpected answer: ${formatIssues(rows.error)}` };
+	const totalPages = Number(reply.headers.get("X-WP-TotalPages") ?? 1);
 	return { ok: true, value: { rows: rows.data, totalPages: Number.isInteger(totalPages) && totalPages > 0 ? totalPages : 1 } };
 }

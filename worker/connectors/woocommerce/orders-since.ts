@@ -1,5 +1,6 @@
-import { type CallResult, send } from "../call";
+import type { CallResult } from "../call";
 import type { WooCommerceAccount, WooCommerceCredentials } from "./account";
+import { wooCommerceCall } from "./client";
 
 export type { CallResult };
 
@@ -15,7 +16,7 @@ export type { CallResult };
  * `GET /wp-json/wc/v3/orders?modified_after=…&modified_before=…&dates_are_gmt=true&orderby=modified&order=asc&status=any&per_page=100&page=N`;
  * `X-WP-TotalPages` says how many pages the query has. `modified_after` is exclusive and the
  * store keeps whole seconds, so the window is widened to the second on both sides (a few orders
- * read twice are duplicates). Auth as the client's: HTTP Basic with the key pair.
+ * read twice are duplicates). Through client.ts's call: HTTP Basic with the key pair.
  *
  * WooCommerce has no rate limit of its own; a host or CDN in front of it answers 429 or 503 with
  * Retry-After, which comes back as `retryAfterMs`.
@@ -50,23 +51,10 @@ export async function listWooCommerceOrdersSince(
 		per_page: String(WOOCOMMERCE_ORDERS_PER_PAGE),
 		page: String(number),
 	});
-	const base = (account.endpoint ?? account.storeUrl).replace(/\/+$/, "");
-	const label = "WooCommerce GET /orders";
-	const result = await send(
-		`${base}/wp-json/wc/v3/orders?${query}`,
-		{ headers: { Authorization: `Basic ${btoa(`${account.consumerKey}:${credentials.consumerSecret}`)}`, Accept: "application/json" } },
-		options,
-	);
-	if (!result.ok) return { ...result, error: `${label}: ${result.error}` };
-	const text = await result.response.text().catch(() => null);
-	if (text === null) return { ok: false, retryable: true, error: `${label}: the body was cut off` };
-	let list: unknown;
-	try {
-		list = JSON.parse(text);
-	} catch {
-		// An HTML page where JSON was expected: /wp-json is not routed or a proxy answered.
-		return { ok: false, retryable: false, error: `${label}: not JSON: ${text.slice(0, 200)}` };
-	}
+	const label = "WooCommerce GET /wp-json/wc/v3/orders";
+	const reply = await wooCommerceCall(account, credentials, "GET", `/wp-json/wc/v3/orders?${query}`, options);
+	if (!reply.ok) return reply;
+	const list = reply.body;
 	if (!Array.isArray(list)) return { ok: false, retryable: false, error: `${label}: the answer is not a list of orders` };
 	const orders: WooCommerceListedOrder[] = [];
 	for (const [i, item] of list.entries()) {
@@ -75,7 +63,7 @@ export async function listWooCommerceOrdersSince(
 		if (!order || !Number.isSafeInteger(order.id) || Number.isNaN(modified)) return { ok: false, retryable: false, error: `${label}: [${i}] has no id or date_modified_gmt` };
 		orders.push({ channelOrderId: String(order.id), updatedAt: new Date(modified).toISOString(), order });
 	}
-	const pages = Number(result.response.headers.get("X-WP-TotalPages") ?? "1");
+	const pages = Number(reply.headers.get("X-WP-TotalPages") ?? "1");
 	if (!Number.isFinite(pages) || number >= pages || orders.length === 0) return { ok: true, value: { orders, next: null } };
 	const [first, last] = [orders[0]!.updatedAt, orders.at(-1)!.updatedAt];
 	// Past the last second read (its orders come again, as duplicates); a page all in one second goes on by number.
